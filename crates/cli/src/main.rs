@@ -1,1 +1,141 @@
-fn main() {}
+//! The `ferrocache` binary: parses flags and environment, installs logging, and
+//! hands each subcommand to its crate. Nothing else lives here.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[global_allocator]
+static ALLOC: ferrocache_node::alloc::Counting = ferrocache_node::alloc::Counting;
+
+#[derive(Parser)]
+#[command(
+    name = "ferrocache",
+    version,
+    about = "A Redis-compatible cache that keeps serving while it is maintained"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one data node in the foreground (stops cleanly on Ctrl-C / SIGTERM).
+    Node(NodeArgs),
+}
+
+#[derive(clap::Args)]
+struct NodeArgs {
+    /// TCP port to listen on (0 picks a free one; the ready line says which).
+    #[arg(long, default_value_t = 6379)]
+    port: u16,
+    /// Address to bind.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: String,
+    /// Working directory for data files (created if missing).
+    #[arg(long, default_value = "./data")]
+    dir: PathBuf,
+    /// A TOML file of `option = value` pairs (the same names as CONFIG SET).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Require clients to AUTH with this password.
+    #[arg(long)]
+    requirepass: Option<String>,
+    /// Any other option, as NAME=VALUE (repeatable), e.g. --set timeout=300.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    set: Vec<String>,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("FERROCACHE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match cli.command {
+        Command::Node(args) => run_node(args),
+    }
+}
+
+fn node_config(args: &NodeArgs) -> anyhow::Result<ferrocache_node::Config> {
+    let mut config = ferrocache_node::Config::default();
+    if let Some(path) = &args.config {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        config
+            .load_toml(&text)
+            .with_context(|| format!("in {}", path.display()))?;
+    }
+    std::fs::create_dir_all(&args.dir)
+        .with_context(|| format!("cannot create {}", args.dir.display()))?;
+    let mut set = |name: &str, value: &str| {
+        config
+            .set(name, value)
+            .map_err(|e| anyhow::anyhow!("--{name}: {e}"))
+    };
+    set("port", &args.port.to_string())?;
+    set("bind", &args.bind)?;
+    set("dir", &args.dir.display().to_string())?;
+    if let Some(pass) = &args.requirepass {
+        set("requirepass", pass)?;
+    }
+    for pair in &args.set {
+        let (name, value) = pair
+            .split_once('=')
+            .with_context(|| format!("--set {pair}: expected NAME=VALUE"))?;
+        set(name, value)?;
+    }
+    Ok(config)
+}
+
+fn run_node(args: NodeArgs) -> anyhow::Result<()> {
+    let config = node_config(&args)?;
+    let runtime = node_runtime()?;
+    runtime.block_on(async move {
+        let node = ferrocache_node::Node::bind(config).await?;
+        let stop = node.shutdown_token();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            tracing::info!("signal received, shutting down");
+            stop.cancel();
+        });
+        // Tests and scripts wait for this line; its last word is the bound address.
+        println!("ferrocache node ready, listening on {}", node.local_addr());
+        node.serve().await
+    })?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// The node's runtime. FERROCACHE_THREADS=N picks a multi-threaded runtime with N
+/// workers; the default is chosen by measurement (see docs/benchmarks.md).
+fn node_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    let threads: usize = std::env::var("FERROCACHE_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let rt = if threads == 0 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .build()?
+    };
+    Ok(rt)
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

@@ -1,1 +1,95 @@
-//! placeholder
+//! The data node: a Redis-compatible server. `Node::bind` opens the listener,
+//! `Node::serve` runs it until the shutdown token is cancelled.
+
+pub mod alloc;
+mod client;
+mod clients;
+mod cmd;
+pub mod config;
+mod connection;
+mod cron;
+mod dispatch;
+mod info;
+mod pubsub;
+mod server;
+
+pub use config::Config;
+
+use anyhow::Context;
+use server::Shared;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub struct Node {
+    listener: TcpListener,
+    shared: Arc<Shared>,
+}
+
+impl Node {
+    /// Binds the configured address (port 0 picks a free port).
+    pub async fn bind(config: Config) -> anyhow::Result<Node> {
+        let settings = config.settings();
+        let addr = format!("{}:{}", settings.bind, settings.port);
+        let listener = TcpListener::bind(&addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))?;
+        let shared = Shared::new(config);
+        shared
+            .port
+            .store(listener.local_addr()?.port() as u64, Relaxed);
+        Ok(Node { listener, shared })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("bound listener has an address")
+    }
+
+    /// A token that stops the node when cancelled (SHUTDOWN cancels it too).
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shared.shutdown.clone()
+    }
+
+    /// Accepts and serves connections until shutdown; returns when all are closed.
+    pub async fn serve(self) -> anyhow::Result<()> {
+        let Node { listener, shared } = self;
+        let tracker = tokio_util::task::TaskTracker::new();
+        tracker.spawn(cron::run(shared.clone()));
+        loop {
+            tokio::select! {
+                _ = shared.shutdown.cancelled() => break,
+                accepted = listener.accept() => {
+                    let (mut stream, addr) = match accepted {
+                        Ok(a) => a,
+                        Err(e) => {
+                            // Out of file descriptors and similar: keep serving the others.
+                            tracing::warn!(error = %e, "accept failed");
+                            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                            continue;
+                        }
+                    };
+                    shared.stats.connections_received.fetch_add(1, Relaxed);
+                    if shared.clients.count() >= shared.settings().maxclients {
+                        shared.stats.rejected_connections.fetch_add(1, Relaxed);
+                        tracker.spawn(async move {
+                            let _ = stream.write_all(b"-ERR max number of clients reached\r\n").await;
+                            let _ = stream.shutdown().await;
+                        });
+                        continue;
+                    }
+                    let laddr = stream.local_addr().unwrap_or(addr);
+                    tracker.spawn(connection::serve(shared.clone(), stream, addr, laddr));
+                }
+            }
+        }
+        drop(listener);
+        tracker.close();
+        tracker.wait().await;
+        Ok(())
+    }
+}

@@ -111,7 +111,9 @@ fn decode_at(buf: &[u8], pos: &mut usize, depth: usize) -> Result<Option<Frame>,
                 "inf" => f64::INFINITY,
                 "-inf" => f64::NEG_INFINITY,
                 "nan" => f64::NAN,
-                _ => s.parse().map_err(|_| ProtocolError::Invalid("invalid double"))?,
+                _ => s
+                    .parse()
+                    .map_err(|_| ProtocolError::Invalid("invalid double"))?,
             })
         }
         b'_' => Frame::Null,
@@ -120,7 +122,7 @@ fn decode_at(buf: &[u8], pos: &mut usize, depth: usize) -> Result<Option<Frame>,
             if n == -1 && tag == b'$' {
                 Frame::Null
             } else {
-                if n < 0 || n > 512 * 1024 * 1024 {
+                if !(0..=512 * 1024 * 1024).contains(&n) {
                     return Err(ProtocolError::InvalidBulkLength);
                 }
                 let n = n as usize;

@@ -184,10 +184,13 @@ fn parse_inline(
 /// Splits an inline command line like `sdssplitargs`: whitespace separated,
 /// double quotes with escapes (\n, \xHH …), single quotes with only \'.
 fn split_inline_args(line: &[u8], out: &mut Vec<Vec<u8>>) -> Result<(), ProtocolError> {
+    // Redis splits a C string, so a NUL ends the line. It must end it here too:
+    // a NUL between arguments would otherwise yield empty arguments forever.
+    let line = &line[..memchr::memchr(0, line).unwrap_or(line.len())];
     let mut i = 0;
     let n = line.len();
     loop {
-        while i < n && line[i].is_ascii_whitespace() {
+        while i < n && is_space(line[i]) {
             i += 1;
         }
         if i >= n {
@@ -221,7 +224,7 @@ fn split_inline_args(line: &[u8], out: &mut Vec<Vec<u8>>) -> Result<(), Protocol
                     });
                 } else if c == b'"' {
                     // A closing quote must be followed by a space or the end.
-                    if i + 1 < n && !line[i + 1].is_ascii_whitespace() {
+                    if i + 1 < n && !is_space(line[i + 1]) {
                         return Err(ProtocolError::UnbalancedQuotes);
                     }
                     i += 1;
@@ -238,7 +241,7 @@ fn split_inline_args(line: &[u8], out: &mut Vec<Vec<u8>>) -> Result<(), Protocol
                     i += 1;
                     arg.push(b'\'');
                 } else if c == b'\'' {
-                    if i + 1 < n && !line[i + 1].is_ascii_whitespace() {
+                    if i + 1 < n && !is_space(line[i + 1]) {
                         return Err(ProtocolError::UnbalancedQuotes);
                     }
                     i += 1;
@@ -263,6 +266,11 @@ fn split_inline_args(line: &[u8], out: &mut Vec<Vec<u8>>) -> Result<(), Protocol
     }
 }
 
+/// C's `isspace`, which unlike `u8::is_ascii_whitespace` includes vertical tab.
+fn is_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
 fn hex(c: u8) -> Option<u8> {
     (c as char).to_digit(16).map(|d| d as u8)
 }
@@ -284,26 +292,66 @@ mod tests {
         let full = b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n";
         assert_eq!(
             args(full).unwrap(),
-            (Request::Complete(full.len()), vec![b"GET".to_vec(), b"k".to_vec()])
+            (
+                Request::Complete(full.len()),
+                vec![b"GET".to_vec(), b"k".to_vec()]
+            )
         );
         for cut in 0..full.len() {
-            assert!(matches!(args(&full[..cut]).unwrap().0, Request::Incomplete(_)));
+            assert!(matches!(
+                args(&full[..cut]).unwrap().0,
+                Request::Incomplete(_)
+            ));
         }
     }
 
     #[test]
     fn inline_quotes() {
         let (_, a) = args(b"set \"a b\" 'c\\'d' \"\\x41\\n\"\r\n").unwrap();
-        assert_eq!(a, vec![b"set".to_vec(), b"a b".to_vec(), b"c'd".to_vec(), b"A\n".to_vec()]);
+        assert_eq!(
+            a,
+            vec![
+                b"set".to_vec(),
+                b"a b".to_vec(),
+                b"c'd".to_vec(),
+                b"A\n".to_vec()
+            ]
+        );
         assert_eq!(args(b"set \"abc\r\n"), Err(ProtocolError::UnbalancedQuotes));
         assert_eq!(args(b"\r\n").unwrap(), (Request::Complete(2), vec![]));
     }
 
     #[test]
+    fn inline_nul_ends_the_line() {
+        // Found by tests/properties.rs: this used to loop forever, pushing empty args.
+        assert_eq!(args(b"\0\r\n").unwrap(), (Request::Complete(3), vec![]));
+        let (r, a) = args(b"get a\0 b\n").unwrap();
+        assert_eq!(
+            (r, a),
+            (Request::Complete(9), vec![b"get".to_vec(), b"a".to_vec()])
+        );
+        assert_eq!(args(b"get \"a\0\"\n"), Err(ProtocolError::UnbalancedQuotes));
+        // Vertical tab separates like C's isspace, but only between arguments.
+        assert_eq!(
+            args(b"\x0bget\x0bk\n").unwrap().1,
+            vec![b"get\x0bk".to_vec()]
+        );
+    }
+
+    #[test]
     fn bad_lengths() {
         assert_eq!(args(b"*x\r\n"), Err(ProtocolError::InvalidMultibulkLength));
-        assert_eq!(args(b"*1\r\n$-5\r\n"), Err(ProtocolError::InvalidBulkLength));
-        assert_eq!(args(b"*1\r\n+OK\r\n"), Err(ProtocolError::ExpectedBulk('+')));
-        assert_eq!(args(b"*99999999999\r\n"), Err(ProtocolError::InvalidMultibulkLength));
+        assert_eq!(
+            args(b"*1\r\n$-5\r\n"),
+            Err(ProtocolError::InvalidBulkLength)
+        );
+        assert_eq!(
+            args(b"*1\r\n+OK\r\n"),
+            Err(ProtocolError::ExpectedBulk('+'))
+        );
+        assert_eq!(
+            args(b"*99999999999\r\n"),
+            Err(ProtocolError::InvalidMultibulkLength)
+        );
     }
 }

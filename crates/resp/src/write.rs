@@ -20,7 +20,10 @@ pub struct ReplyBuf {
 
 impl ReplyBuf {
     pub fn new(proto: Protocol) -> Self {
-        ReplyBuf { buf: BytesMut::with_capacity(16 * 1024), proto }
+        ReplyBuf {
+            buf: BytesMut::with_capacity(16 * 1024),
+            proto,
+        }
     }
     pub fn is_resp3(&self) -> bool {
         self.proto == Protocol::Resp3
@@ -43,7 +46,8 @@ impl ReplyBuf {
     pub fn error(&mut self, msg: impl AsRef<[u8]>) {
         self.buf.put_u8(b'-');
         for &c in msg.as_ref() {
-            self.buf.put_u8(if c == b'\r' || c == b'\n' { b' ' } else { c });
+            self.buf
+                .put_u8(if c == b'\r' || c == b'\n' { b' ' } else { c });
         }
         self.buf.put_slice(b"\r\n");
     }
@@ -66,11 +70,19 @@ impl ReplyBuf {
     }
     /// Null bulk string (RESP2 `$-1`, RESP3 `_`).
     pub fn null(&mut self) {
-        self.buf.put_slice(if self.is_resp3() { b"_\r\n" } else { b"$-1\r\n" });
+        self.buf.put_slice(if self.is_resp3() {
+            b"_\r\n"
+        } else {
+            b"$-1\r\n"
+        });
     }
     /// Null array (RESP2 `*-1`, RESP3 `_`).
     pub fn null_array(&mut self) {
-        self.buf.put_slice(if self.is_resp3() { b"_\r\n" } else { b"*-1\r\n" });
+        self.buf.put_slice(if self.is_resp3() {
+            b"_\r\n"
+        } else {
+            b"*-1\r\n"
+        });
     }
     pub fn array(&mut self, n: usize) {
         self.head(b'*', n);
@@ -139,7 +151,11 @@ pub fn format_double(d: f64) -> String {
         return if d > 0.0 { "inf".into() } else { "-inf".into() };
     }
     if d == 0.0 {
-        return if d.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if d.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     // %.17g: 17 significant digits, exponent form when exp < -4 or exp >= 17,
     // trailing zeros removed.

@@ -1,0 +1,417 @@
+//! One database: the key → entry map, the index of keys with a TTL (for the active
+//! expiry sweep), and the registry of watched keys.
+
+use crate::{Key, Value, WatchFlag};
+use indexmap::{IndexMap, IndexSet};
+use std::collections::HashMap;
+
+type Hasher = foldhash::fast::RandomState;
+
+/// A stored key's value and metadata.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub value: Value,
+    /// Absolute expiry in Unix milliseconds; 0 = no expiry.
+    pub expire_at: u64,
+    /// Last access, in seconds of the keyspace clock (OBJECT IDLETIME, LRU eviction).
+    pub lru: u32,
+}
+
+impl Entry {
+    fn expired(&self, now_ms: u64) -> bool {
+        self.expire_at != 0 && self.expire_at <= now_ms
+    }
+}
+
+/// What an overwrite does to the key's TTL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ttl {
+    /// Drop any TTL (plain SET).
+    Clear,
+    /// Keep the current TTL (SET … KEEPTTL, SETRANGE, APPEND …).
+    Keep,
+    /// Expire at this Unix time in milliseconds.
+    At(u64),
+}
+
+#[derive(Default)]
+pub struct Db {
+    map: IndexMap<Key, Entry, Hasher>,
+    /// Keys that have a TTL, swept by the active expiry cycle.
+    expires: IndexSet<Key, Hasher>,
+    /// Where the next active-expiry sweep continues.
+    sweep_cursor: usize,
+    watched: HashMap<Key, Vec<WatchFlag>, Hasher>,
+    /// Keys removed because their TTL passed (lazily or actively) since last taken.
+    pub expired_count: u64,
+}
+
+fn lru_now(now_ms: u64) -> u32 {
+    (now_ms / 1000) as u32
+}
+
+impl Db {
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+    pub fn expires_len(&self) -> usize {
+        self.expires.len()
+    }
+
+    /// Looks a key up for reading or in-place writing, deleting it first if it has
+    /// expired. Touches its access time.
+    pub fn get_mut(&mut self, key: &[u8], now_ms: u64) -> Option<&mut Entry> {
+        if self.expire_if_needed(key, now_ms) {
+            return None;
+        }
+        let e = self.map.get_mut(key)?;
+        e.lru = lru_now(now_ms);
+        Some(e)
+    }
+
+    /// Looks a key up without touching its access time (TYPE-like inspection
+    /// still expires it, as Redis does).
+    pub fn peek(&mut self, key: &[u8], now_ms: u64) -> Option<&Entry> {
+        if self.expire_if_needed(key, now_ms) {
+            return None;
+        }
+        self.map.get(key)
+    }
+
+    pub fn contains(&mut self, key: &[u8], now_ms: u64) -> bool {
+        self.peek(key, now_ms).is_some()
+    }
+
+    /// Deletes the key if its TTL has passed; true if it did.
+    fn expire_if_needed(&mut self, key: &[u8], now_ms: u64) -> bool {
+        match self.map.get(key) {
+            Some(e) if e.expired(now_ms) => {
+                self.remove(key);
+                self.expired_count += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Stores a value, creating or overwriting the key.
+    pub fn set(&mut self, key: &[u8], value: Value, ttl: Ttl, now_ms: u64) {
+        self.signal(key);
+        let lru = lru_now(now_ms);
+        match self.map.get_mut(key) {
+            Some(e) => {
+                e.value = value;
+                e.lru = lru;
+                match ttl {
+                    Ttl::Keep => {}
+                    Ttl::Clear => {
+                        if e.expire_at != 0 {
+                            e.expire_at = 0;
+                            self.expires.swap_remove(key);
+                        }
+                    }
+                    Ttl::At(at) => {
+                        if e.expire_at == 0 {
+                            self.expires.insert(key.into());
+                        }
+                        e.expire_at = at;
+                    }
+                }
+            }
+            None => {
+                let expire_at = match ttl {
+                    Ttl::At(at) => {
+                        self.expires.insert(key.into());
+                        at
+                    }
+                    _ => 0,
+                };
+                self.map.insert(
+                    key.into(),
+                    Entry {
+                        value,
+                        expire_at,
+                        lru,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Re-inserts a whole entry (RENAME, MOVE, COPY), keeping its metadata.
+    pub fn insert_entry(&mut self, key: &[u8], entry: Entry) {
+        self.signal(key);
+        if entry.expire_at != 0 {
+            self.expires.insert(key.into());
+        } else {
+            self.expires.swap_remove(key);
+        }
+        self.map.insert(key.into(), entry);
+    }
+
+    /// Removes a key; the removed entry if it existed (expired or not).
+    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        let e = self.map.swap_remove(key)?;
+        if e.expire_at != 0 {
+            self.expires.swap_remove(key);
+        }
+        self.signal(key);
+        Some(e)
+    }
+
+    /// Sets an existing key's TTL (absolute Unix ms). False if the key is missing.
+    pub fn set_expire(&mut self, key: &[u8], at_ms: u64, now_ms: u64) -> bool {
+        if self.expire_if_needed(key, now_ms) {
+            return false;
+        }
+        let Some(e) = self.map.get_mut(key) else {
+            return false;
+        };
+        if e.expire_at == 0 {
+            self.expires.insert(key.into());
+        }
+        e.expire_at = at_ms;
+        self.signal(key);
+        true
+    }
+
+    /// Removes a key's TTL. True if it had one.
+    pub fn persist(&mut self, key: &[u8], now_ms: u64) -> bool {
+        match self.get_mut(key, now_ms) {
+            Some(e) if e.expire_at != 0 => {
+                e.expire_at = 0;
+                self.expires.swap_remove(key);
+                self.signal(key);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Marks a key as modified for WATCH (every write path calls this).
+    pub fn signal(&self, key: &[u8]) {
+        if !self.watched.is_empty() {
+            if let Some(flags) = self.watched.get(key) {
+                flags.iter().for_each(WatchFlag::set);
+            }
+        }
+    }
+
+    /// Marks every watcher of a key that exists here as dirty (FLUSHDB, SWAPDB).
+    pub fn signal_all_existing(&self) {
+        for (key, flags) in &self.watched {
+            if self.map.contains_key(key) {
+                flags.iter().for_each(WatchFlag::set);
+            }
+        }
+    }
+
+    pub fn watch(&mut self, key: &[u8], flag: &WatchFlag) {
+        let flags = self.watched.entry(key.into()).or_default();
+        if !flags.iter().any(|f| f.same(flag)) {
+            flags.push(flag.clone());
+        }
+    }
+
+    pub fn unwatch(&mut self, key: &[u8], flag: &WatchFlag) {
+        if let Some(flags) = self.watched.get_mut(key) {
+            flags.retain(|f| !f.same(flag));
+            if flags.is_empty() {
+                self.watched.remove(key);
+            }
+        }
+    }
+
+    /// Whether a key has a TTL that has passed (without deleting it): EXEC aborts
+    /// when a watched key expired since WATCH.
+    pub fn is_logically_expired(&self, key: &[u8], now_ms: u64) -> bool {
+        self.map.get(key).is_some_and(|e| e.expired(now_ms))
+    }
+
+    /// Empties the database, signalling watchers of keys that existed.
+    pub fn clear(&mut self) {
+        self.signal_all_existing();
+        self.map = IndexMap::default();
+        self.expires = IndexSet::default();
+        self.sweep_cursor = 0;
+    }
+
+    /// Swaps the data (not the watch registry, which belongs to the db index).
+    pub fn swap_data(&mut self, other: &mut Db) {
+        std::mem::swap(&mut self.map, &mut other.map);
+        std::mem::swap(&mut self.expires, &mut other.expires);
+        self.sweep_cursor = 0;
+        other.sweep_cursor = 0;
+    }
+
+    /// One SCAN step. The cursor counts down through the map's slots so that a
+    /// removal (which moves the last entry into the hole) never hides a key that
+    /// was present for the whole scan: the moved entry was already visited.
+    /// Returns the next cursor (0 = done).
+    pub fn scan(
+        &mut self,
+        cursor: u64,
+        count: usize,
+        now_ms: u64,
+        mut visit: impl FnMut(&Key, &Entry),
+    ) -> u64 {
+        let len = self.map.len() as u64;
+        // Cursor 0 starts at the top; otherwise it is the number of slots still to visit.
+        let mut next = if cursor == 0 || cursor > len {
+            len
+        } else {
+            cursor
+        };
+        let mut seen = 0;
+        while next > 0 && seen < count.max(1) {
+            next -= 1;
+            if let Some((k, e)) = self.map.get_index(next as usize) {
+                if !e.expired(now_ms) {
+                    visit(k, e);
+                }
+            }
+            seen += 1;
+        }
+        next
+    }
+
+    /// A random live key, or None if the database is empty.
+    pub fn random_key(&mut self, now_ms: u64) -> Option<Key> {
+        // Bounded retries so a database full of expired keys cannot spin forever.
+        for _ in 0..100 {
+            let len = self.map.len();
+            if len == 0 {
+                return None;
+            }
+            let i = fastrand::usize(..len);
+            let (k, e) = self.map.get_index(i)?;
+            if !e.expired(now_ms) {
+                return Some(k.clone());
+            }
+            let k = k.clone();
+            self.remove(&k);
+            self.expired_count += 1;
+        }
+        self.map
+            .get_index(fastrand::usize(..self.map.len().max(1)))
+            .map(|(k, _)| k.clone())
+    }
+
+    /// Iterates over live keys (KEYS).
+    pub fn iter(&self, now_ms: u64) -> impl Iterator<Item = (&Key, &Entry)> {
+        self.map.iter().filter(move |(_, e)| !e.expired(now_ms))
+    }
+
+    /// Active expiry: examines up to `budget` keys with a TTL, continuing where the
+    /// last sweep stopped, and deletes the expired ones. Returns how many it deleted.
+    pub fn sweep_expired(&mut self, now_ms: u64, budget: usize, removed: &mut Vec<Key>) -> usize {
+        let mut deleted = 0;
+        let mut examined = 0;
+        while examined < budget && !self.expires.is_empty() {
+            if self.sweep_cursor >= self.expires.len() {
+                self.sweep_cursor = 0;
+            }
+            let key = &self.expires[self.sweep_cursor];
+            let expired = self.map.get(key).is_none_or(|e| e.expired(now_ms));
+            if expired {
+                let key = key.clone();
+                self.remove(&key);
+                self.expired_count += 1;
+                deleted += 1;
+                removed.push(key);
+                // swap_remove moved the last key into this slot: look at it next.
+            } else {
+                self.sweep_cursor += 1;
+            }
+            examined += 1;
+        }
+        deleted
+    }
+
+    /// Rough bytes used by the dataset (keys, values and per-entry overhead).
+    pub fn approx_memory(&self) -> usize {
+        const PER_ENTRY: usize = 72;
+        self.map
+            .iter()
+            .map(|(k, e)| PER_ENTRY + k.len() + e.value.heap_size())
+            .sum::<usize>()
+            + self.expires.len() * 40
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lazy_expiry_and_ttl_modes() {
+        let mut db = Db::default();
+        db.set(b"a", Value::string(b"1"), Ttl::At(1000), 0);
+        assert!(db.contains(b"a", 999));
+        db.set(b"a", Value::string(b"2"), Ttl::Keep, 0);
+        assert_eq!(db.peek(b"a", 0).unwrap().expire_at, 1000);
+        assert!(!db.contains(b"a", 1000));
+        assert_eq!(db.expires_len(), 0);
+        assert_eq!(db.expired_count, 1);
+    }
+
+    #[test]
+    fn scan_sees_every_stable_key_despite_removals() {
+        let mut db = Db::default();
+        for i in 0..100u32 {
+            db.set(&i.to_be_bytes(), Value::Int(i as i64), Ttl::Clear, 0);
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut cursor = 0;
+        let mut round = 0;
+        loop {
+            cursor = db.scan(cursor, 7, 0, |k, _| {
+                seen.insert(k.clone());
+            });
+            // Remove a key that was already seen, to shuffle the table.
+            round += 1;
+            let victim = (round * 3u32).to_be_bytes();
+            if seen.contains(&victim[..]) {
+                db.remove(&victim);
+            }
+            if cursor == 0 {
+                break;
+            }
+        }
+        for i in 0..100u32 {
+            let k = i.to_be_bytes();
+            if db.contains(&k, 0) {
+                assert!(seen.contains(&k[..]), "missed {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn sweep_removes_all_expired() {
+        let mut db = Db::default();
+        for i in 0..1000u32 {
+            let at = if i % 2 == 0 { 10 } else { 0 };
+            let ttl = if at == 0 { Ttl::Clear } else { Ttl::At(at) };
+            db.set(&i.to_be_bytes(), Value::Int(1), ttl, 0);
+        }
+        let mut removed = Vec::new();
+        db.sweep_expired(10, 10_000, &mut removed);
+        assert_eq!(removed.len(), 500);
+        assert_eq!(db.len(), 500);
+        assert_eq!(db.expires_len(), 0);
+    }
+
+    #[test]
+    fn watch_flags_set_on_write() {
+        let mut db = Db::default();
+        let flag = WatchFlag::default();
+        db.watch(b"k", &flag);
+        db.set(b"other", Value::Int(1), Ttl::Clear, 0);
+        assert!(!flag.is_set());
+        db.set(b"k", Value::Int(1), Ttl::Clear, 0);
+        assert!(flag.is_set());
+    }
+}

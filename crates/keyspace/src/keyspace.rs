@@ -1,0 +1,77 @@
+//! All databases together, with the counters INFO reports about them.
+
+use crate::{Db, Key};
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct KeyspaceStats {
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+}
+
+pub struct Keyspace {
+    pub dbs: Vec<Db>,
+    pub stats: KeyspaceStats,
+}
+
+impl Keyspace {
+    pub fn new(databases: usize) -> Self {
+        Keyspace {
+            dbs: (0..databases.max(1)).map(|_| Db::default()).collect(),
+            stats: KeyspaceStats::default(),
+        }
+    }
+
+    pub fn db(&mut self, index: usize) -> &mut Db {
+        &mut self.dbs[index]
+    }
+
+    /// Swaps two databases' contents (SWAPDB); watchers of either are signalled.
+    pub fn swap(&mut self, a: usize, b: usize) {
+        if a == b {
+            return;
+        }
+        self.dbs[a].signal_all_existing();
+        self.dbs[b].signal_all_existing();
+        let (lo, hi) = (a.min(b), a.max(b));
+        let (left, right) = self.dbs.split_at_mut(hi);
+        left[lo].swap_data(&mut right[0]);
+        self.dbs[a].signal_all_existing();
+        self.dbs[b].signal_all_existing();
+    }
+
+    /// Total expired keys across databases (INFO stats `expired_keys`).
+    pub fn expired_keys(&self) -> u64 {
+        self.dbs.iter().map(|d| d.expired_count).sum()
+    }
+
+    /// One active-expiry step across all databases; the deleted keys per db are
+    /// passed to `on_deleted` (for replication and notifications).
+    pub fn sweep_expired(
+        &mut self,
+        now_ms: u64,
+        budget_per_db: usize,
+        mut on_deleted: impl FnMut(usize, &[Key]),
+    ) -> usize {
+        let mut total = 0;
+        let mut removed = Vec::new();
+        for (i, db) in self.dbs.iter_mut().enumerate() {
+            if db.expires_len() == 0 {
+                continue;
+            }
+            removed.clear();
+            total += db.sweep_expired(now_ms, budget_per_db, &mut removed);
+            if !removed.is_empty() {
+                on_deleted(i, &removed);
+            }
+        }
+        total
+    }
+
+    pub fn total_keys(&self) -> usize {
+        self.dbs.iter().map(Db::len).sum()
+    }
+
+    pub fn approx_memory(&self) -> usize {
+        self.dbs.iter().map(Db::approx_memory).sum()
+    }
+}

@@ -1,0 +1,183 @@
+//! Stored values. Strings keep Redis's three encodings (int, embstr, raw) because
+//! OBJECT ENCODING reports them and clients and tools look at it.
+
+/// A stored value. Only strings exist so far; lists, hashes, sets and sorted
+/// sets join this enum as their own variants.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// A string that is the canonical text of an i64 ("int" encoding).
+    Int(i64),
+    /// An immutable string as written by SET ("embstr" up to 44 bytes, else "raw").
+    Str(Box<[u8]>),
+    /// A string grown in place by APPEND, SETRANGE or SETBIT ("raw").
+    Raw(Vec<u8>),
+}
+
+/// Redis stores short strings inline with their object header up to this size.
+const EMBSTR_MAX: usize = 44;
+
+impl Value {
+    /// A string value with the encoding Redis would pick for it on SET.
+    pub fn string(bytes: &[u8]) -> Value {
+        if bytes.len() <= 20 {
+            if let Some(i) = parse_i64(bytes) {
+                return Value::Int(i);
+            }
+        }
+        Value::Str(bytes.into())
+    }
+
+    /// Whether string commands may operate on this value.
+    pub fn is_string(&self) -> bool {
+        matches!(self, Value::Int(_) | Value::Str(_) | Value::Raw(_))
+    }
+
+    pub fn type_name(&self) -> &'static str {
+        "string"
+    }
+
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Value::Int(_) => "int",
+            Value::Str(s) if s.len() <= EMBSTR_MAX => "embstr",
+            Value::Str(_) | Value::Raw(_) => "raw",
+        }
+    }
+
+    /// The string's bytes, formatting an integer into `scratch` when needed.
+    pub fn as_bytes<'a>(&'a self, scratch: &'a mut itoa_buf::Buf) -> &'a [u8] {
+        match self {
+            Value::Int(i) => scratch.format(*i),
+            Value::Str(s) => s,
+            Value::Raw(v) => v,
+        }
+    }
+
+    /// Length of the string form.
+    pub fn str_len(&self) -> usize {
+        match self {
+            Value::Int(i) => itoa_buf::Buf::default().format(*i).len(),
+            Value::Str(s) => s.len(),
+            Value::Raw(v) => v.len(),
+        }
+    }
+
+    /// Turns the string into a growable buffer for in-place edits.
+    pub fn make_raw(&mut self) -> &mut Vec<u8> {
+        if !matches!(self, Value::Raw(_)) {
+            let bytes = match self {
+                Value::Int(i) => itoa_buf::Buf::default().format(*i).to_vec(),
+                Value::Str(s) => std::mem::take(s).into_vec(),
+                Value::Raw(_) => unreachable!("checked above"),
+            };
+            *self = Value::Raw(bytes);
+        }
+        match self {
+            Value::Raw(v) => v,
+            _ => unreachable!("converted above"),
+        }
+    }
+
+    /// Approximate heap bytes used, for MEMORY USAGE and INFO.
+    pub fn heap_size(&self) -> usize {
+        match self {
+            Value::Int(_) => 0,
+            Value::Str(s) => s.len(),
+            Value::Raw(v) => v.capacity(),
+        }
+    }
+}
+
+/// Parses an integer exactly as Redis's `string2ll` does: no spaces, no '+',
+/// no leading zeros (except "0" itself), within i64.
+pub fn parse_i64(s: &[u8]) -> Option<i64> {
+    if s.is_empty() || s.len() > 20 {
+        return None;
+    }
+    if s == b"0" {
+        return Some(0);
+    }
+    let (neg, digits) = match s[0] {
+        b'-' => (true, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() || digits[0] == b'0' {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
+    }
+    if neg {
+        if v > i64::MAX as u64 + 1 {
+            None
+        } else {
+            Some((v as i64).wrapping_neg())
+        }
+    } else {
+        i64::try_from(v).ok()
+    }
+}
+
+/// A stack buffer for formatting integers without allocating.
+pub mod itoa_buf {
+    #[derive(Default)]
+    pub struct Buf {
+        bytes: [u8; 20],
+        len: usize,
+    }
+    impl Buf {
+        pub fn format(&mut self, i: i64) -> &[u8] {
+            let mut n = i.unsigned_abs();
+            let mut pos = self.bytes.len();
+            loop {
+                pos -= 1;
+                self.bytes[pos] = b'0' + (n % 10) as u8;
+                n /= 10;
+                if n == 0 {
+                    break;
+                }
+            }
+            if i < 0 {
+                pos -= 1;
+                self.bytes[pos] = b'-';
+            }
+            self.len = self.bytes.len() - pos;
+            &self.bytes[pos..]
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_like_string2ll() {
+        assert_eq!(parse_i64(b"123"), Some(123));
+        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_i64(b"9223372036854775808"), None);
+        assert_eq!(parse_i64(b"012"), None);
+        assert_eq!(parse_i64(b"+1"), None);
+        assert_eq!(parse_i64(b" 1"), None);
+        assert_eq!(parse_i64(b"-0"), None);
+        assert_eq!(
+            itoa_buf::Buf::default().format(i64::MIN),
+            b"-9223372036854775808"
+        );
+    }
+
+    #[test]
+    fn encodings() {
+        assert_eq!(Value::string(b"42").encoding(), "int");
+        assert_eq!(Value::string(b"hello").encoding(), "embstr");
+        assert_eq!(Value::string(&[b'x'; 45]).encoding(), "raw");
+        let mut v = Value::string(b"7");
+        v.make_raw().push(b'1');
+        assert_eq!(v, Value::Raw(b"71".to_vec()));
+        assert_eq!(v.encoding(), "raw");
+    }
+}

@@ -1,0 +1,67 @@
+//! A connection's own state (database, auth, transaction, watches, subscriptions,
+//! reply mode): owned by its task, never shared.
+
+use crate::clients::ClientHandle;
+use bytes::Bytes;
+use ferrocache_keyspace::{Key, WatchFlag};
+use ferrocache_resp::Spans;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// A MULTI in progress.
+#[derive(Default)]
+pub struct Multi {
+    pub queued: Vec<Vec<Vec<u8>>>,
+    /// Set when a command was rejected while queueing: EXEC then aborts.
+    pub aborted: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyMode {
+    On,
+    Off,
+}
+
+pub struct Client {
+    pub handle: Arc<ClientHandle>,
+    pub db: usize,
+    pub authenticated: bool,
+    pub multi: Option<Multi>,
+    pub watch_flag: WatchFlag,
+    /// Watched (db, key), and whether the key was already expired when watched.
+    pub watched: Vec<(usize, Key, bool)>,
+    pub channels: HashSet<Bytes>,
+    pub patterns: HashSet<Bytes>,
+    pub reply_mode: ReplyMode,
+    /// CLIENT REPLY SKIP: drop the reply of the next command only.
+    pub skip_next: bool,
+    /// Parser scratch, kept to avoid reallocating per batch.
+    pub spans: Spans,
+    /// Reused storage for a command's argument slices.
+    pub argv_store: Vec<&'static [u8]>,
+    /// Bytes the read buffer must hold before parsing is worth trying again.
+    pub need: usize,
+}
+
+impl Client {
+    pub fn new(handle: Arc<ClientHandle>, authenticated: bool) -> Self {
+        Client {
+            handle,
+            db: 0,
+            authenticated,
+            multi: None,
+            watch_flag: WatchFlag::default(),
+            watched: Vec::new(),
+            channels: HashSet::new(),
+            patterns: HashSet::new(),
+            reply_mode: ReplyMode::On,
+            skip_next: false,
+            spans: Spans::default(),
+            argv_store: Vec::with_capacity(16),
+            need: 0,
+        }
+    }
+    pub fn subscription_count(&self) -> usize {
+        self.channels.len() + self.patterns.len()
+    }
+}

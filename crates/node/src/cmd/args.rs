@@ -1,0 +1,74 @@
+//! Argument parsing shared by handlers, with Redis's exact error texts.
+
+use crate::dispatch::Reject;
+
+pub const ERR_SYNTAX: &str = "ERR syntax error";
+pub const ERR_NOT_INT: &str = "ERR value is not an integer or out of range";
+pub const ERR_NOT_FLOAT: &str = "ERR value is not a valid float";
+pub const ERR_WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+pub const ERR_NO_SUCH_KEY: &str = "ERR no such key";
+pub const ERR_DB_RANGE: &str = "ERR DB index is out of range";
+pub const ERR_OVERFLOW: &str = "ERR increment or decrement would overflow";
+
+/// An integer argument (`string2ll` rules).
+pub fn int_arg(a: &[u8]) -> Result<i64, Reject> {
+    ferrocache_keyspace::parse_i64(a).ok_or(Reject::from(ERR_NOT_INT))
+}
+
+/// A float argument as Redis's `string2ld`/`strtold` accepts it: no spaces, not NaN.
+pub fn float_arg(a: &[u8]) -> Option<f64> {
+    let s = std::str::from_utf8(a).ok()?;
+    if s.is_empty() || s.starts_with(char::is_whitespace) || s.ends_with(char::is_whitespace) {
+        return None;
+    }
+    let lower = s.to_ascii_lowercase();
+    let v = match lower.as_str() {
+        "inf" | "+inf" | "infinity" | "+infinity" => f64::INFINITY,
+        "-inf" | "-infinity" => f64::NEG_INFINITY,
+        _ => {
+            // Rust accepts forms strtold does not ("1_0" no, but "nan", "infinity" handled above).
+            if lower.contains("nan") || lower.contains('_') {
+                return None;
+            }
+            if lower.starts_with("0x") || lower.starts_with("-0x") || lower.starts_with("+0x") {
+                return parse_hex_float(&lower);
+            }
+            lower.parse::<f64>().ok()?
+        }
+    };
+    if v.is_nan() {
+        None
+    } else {
+        Some(v)
+    }
+}
+
+fn parse_hex_float(s: &str) -> Option<f64> {
+    let (neg, rest) = match s.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let digits = rest.strip_prefix("0x")?;
+    if digits.is_empty() || digits.contains(['.', 'p']) {
+        return None;
+    }
+    let v = u64::from_str_radix(digits, 16).ok()? as f64;
+    Some(if neg { -v } else { v })
+}
+
+/// A database index for SELECT, MOVE, COPY, SWAPDB.
+pub fn db_arg(a: &[u8], databases: usize, err_not_int: &'static str) -> Result<usize, Reject> {
+    let i = ferrocache_keyspace::parse_i64(a).ok_or(Reject::from(err_not_int))?;
+    if i < 0 || i as usize >= databases {
+        return Err(ERR_DB_RANGE.into());
+    }
+    Ok(i as usize)
+}
+
+pub fn eq(a: &[u8], word: &str) -> bool {
+    a.eq_ignore_ascii_case(word.as_bytes())
+}
+
+pub fn lossy(a: &[u8]) -> String {
+    String::from_utf8_lossy(a).into_owned()
+}

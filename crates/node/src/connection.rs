@@ -1,0 +1,266 @@
+//! One client connection: read a buffer, run every complete command in it under a
+//! single keyspace lock, write all replies at once; deliver pub/sub messages;
+//! close on QUIT, kill, idle timeout, protocol error or shutdown.
+
+use crate::client::Client;
+use crate::clients::{ClientHandle, Delivery};
+use crate::dispatch::{self, Flow};
+use crate::server::{unix_ms, Shared};
+use bytes::{Buf, BytesMut};
+use ferrocache_resp::{parse_request, ParseLimits, Protocol, ReplyBuf, Request};
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+
+const READ_CHUNK: usize = 16 * 1024;
+
+/// Serves one accepted connection until it ends.
+pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr, laddr: SocketAddr) {
+    let _ = stream.set_nodelay(true);
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let now = unix_ms();
+    let handle = Arc::new(ClientHandle {
+        id: srv.clients.next_id(),
+        addr,
+        laddr,
+        created_ms: now,
+        name: Default::default(),
+        db: Default::default(),
+        last_interaction_ms: now.into(),
+        last_cmd: parking_lot::Mutex::new("NULL"),
+        subscriptions: Default::default(),
+        psubscriptions: Default::default(),
+        multi: Default::default(),
+        resp: 2.into(),
+        no_evict: Default::default(),
+        queued_bytes: Default::default(),
+        soft_limit_since_ms: Default::default(),
+        kill: Default::default(),
+        killed: Default::default(),
+        tx,
+    });
+    srv.clients.register(handle.clone());
+    let authenticated = srv.settings().requirepass.is_none();
+    let mut client = Client::new(handle.clone(), authenticated);
+    let mut inbuf = BytesMut::with_capacity(READ_CHUNK);
+    let mut out = ReplyBuf::new(Protocol::Resp2);
+
+    let reason = run(
+        &srv,
+        &mut stream,
+        &mut rx,
+        &mut client,
+        &mut inbuf,
+        &mut out,
+    )
+    .await;
+    tracing::debug!(client = handle.id, %addr, reason, "connection closed");
+    if reason == "output buffer limit" {
+        srv.stats
+            .client_output_limit_disconnections
+            .fetch_add(1, Relaxed);
+    }
+    cleanup(&srv, &mut client);
+    let _ = stream.shutdown().await;
+}
+
+async fn run(
+    srv: &Arc<Shared>,
+    stream: &mut TcpStream,
+    rx: &mut mpsc::UnboundedReceiver<Delivery>,
+    client: &mut Client,
+    inbuf: &mut BytesMut,
+    out: &mut ReplyBuf,
+) -> &'static str {
+    let handle = client.handle.clone();
+    loop {
+        tokio::select! {
+            biased;
+            _ = handle.kill.notified() => {
+                return if handle.queued_bytes.load(Relaxed) > 0 { "output buffer limit" } else { "killed" };
+            }
+            _ = srv.shutdown.cancelled() => return "shutdown",
+            read = stream.read_buf(inbuf) => {
+                match read {
+                    Ok(0) => return "closed by peer",
+                    Err(_) => return "read error",
+                    Ok(n) => {
+                        srv.stats.net_input_bytes.fetch_add(n as u64, Relaxed);
+                        handle.last_interaction_ms.store(unix_ms(), Relaxed);
+                    }
+                }
+                loop {
+                    let flow = if inbuf.len() >= client.need { process(srv, client, inbuf, out) } else { Flow::Continue };
+                    if let Flow::Sleep(ms) = flow {
+                        tokio::time::sleep(Duration::from_millis(ms)).await;
+                    }
+                    if !out.is_empty() {
+                        if stream.write_all(&out.buf).await.is_err() {
+                            return "write error";
+                        }
+                        srv.stats.net_output_bytes.fetch_add(out.len() as u64, Relaxed);
+                        out.buf.clear();
+                    }
+                    match flow {
+                        Flow::Continue => break,
+                        Flow::Close => return "quit or protocol error",
+                        Flow::Paused => wait_for_unpause(srv).await,
+                        Flow::Sleep(_) => {}
+                    }
+                }
+                let limit = srv.settings().client_query_buffer_limit;
+                if inbuf.len() > limit {
+                    srv.stats.client_query_limit_disconnections.fetch_add(1, Relaxed);
+                    tracing::warn!(client = handle.id, "query buffer over client-query-buffer-limit: closing");
+                    return "query buffer limit";
+                }
+                // Make room for a large bulk argument in one go instead of growing piecemeal.
+                if client.need > inbuf.len() {
+                    inbuf.reserve((client.need - inbuf.len()).min(limit));
+                } else if inbuf.capacity() - inbuf.len() < 1024 {
+                    inbuf.reserve(READ_CHUNK);
+                }
+            }
+            Some(msg) = rx.recv() => {
+                encode_delivery(&handle, out, msg);
+                while let Ok(msg) = rx.try_recv() {
+                    encode_delivery(&handle, out, msg);
+                    if out.len() > 64 * 1024 {
+                        break;
+                    }
+                }
+                let written = out.len();
+                if stream.write_all(&out.buf).await.is_err() {
+                    return "write error";
+                }
+                srv.stats.net_output_bytes.fetch_add(written as u64, Relaxed);
+                out.buf.clear();
+            }
+        }
+    }
+}
+
+/// Waits until CLIENT PAUSE ends (or its deadline passes), without holding anything.
+async fn wait_for_unpause(srv: &Shared) {
+    loop {
+        let notified = srv.pause.released.notified();
+        let Some((_, until)) = srv.pause.current(unix_ms()) else {
+            return;
+        };
+        let left = until.saturating_sub(unix_ms());
+        tokio::select! {
+            _ = notified => {}
+            _ = tokio::time::sleep(Duration::from_millis(left.max(1))) => {}
+        }
+    }
+}
+
+fn encode_delivery(handle: &ClientHandle, out: &mut ReplyBuf, msg: Delivery) {
+    match msg {
+        Delivery::Message {
+            pattern,
+            channel,
+            payload,
+        } => {
+            let size = channel.len() + payload.len() + pattern.as_ref().map_or(0, |p| p.len()) + 48;
+            handle
+                .queued_bytes
+                .fetch_sub(size.min(handle.queued_bytes.load(Relaxed)), Relaxed);
+            match pattern {
+                Some(p) => {
+                    out.push(4);
+                    out.bulk(b"pmessage");
+                    out.bulk(&p);
+                }
+                None => {
+                    out.push(3);
+                    out.bulk(b"message");
+                }
+            }
+            out.bulk(&channel);
+            out.bulk(&payload);
+        }
+    }
+}
+
+/// Runs every complete command in the buffer; consumes what it ran.
+fn process(srv: &Shared, client: &mut Client, inbuf: &mut BytesMut, out: &mut ReplyBuf) -> Flow {
+    let settings = srv.settings();
+    let limits = ParseLimits {
+        max_bulk_len: settings.proto_max_bulk_len,
+        ..ParseLimits::default()
+    };
+    let mut spans = std::mem::take(&mut client.spans);
+    let mut guard = None;
+    let mut pos = 0;
+    let mut argv_store = std::mem::take(&mut client.argv_store);
+    let flow = loop {
+        let rest = &inbuf[pos..];
+        match parse_request(rest, &mut spans, &limits) {
+            Ok(Request::Complete(n)) => {
+                client.need = 0;
+                let mut argv = recycle(std::mem::take(&mut argv_store));
+                spans.collect(rest, &mut argv);
+                if argv.is_empty() {
+                    pos += n;
+                    continue;
+                }
+                let flow =
+                    dispatch::submit(srv, &mut guard, client, out, &settings, &argv, unix_ms());
+                argv_store = recycle(argv);
+                if flow != Flow::Paused {
+                    pos += n;
+                }
+                if flow != Flow::Continue {
+                    break flow;
+                }
+            }
+            Ok(Request::Incomplete(need)) => {
+                client.need = pos + need - pos;
+                break Flow::Continue;
+            }
+            Err(e) => {
+                out.error(format!("ERR {e}"));
+                srv.stats.record_error(b"ERR");
+                break Flow::Close;
+            }
+        }
+    };
+    client.argv_store = argv_store;
+    drop(guard);
+    inbuf.advance(pos);
+    client.spans = spans;
+    flow
+}
+
+/// Empties an argument vector and re-types its borrow, keeping the allocation
+/// (the in-place collect reuses it), so no command allocates one.
+fn recycle<'b>(mut v: Vec<&[u8]>) -> Vec<&'b [u8]> {
+    v.clear();
+    v.into_iter().map(|_| -> &'b [u8] { &[] }).collect()
+}
+
+/// Removes every trace of the client from shared registries.
+fn cleanup(srv: &Shared, client: &mut Client) {
+    let id = client.handle.id;
+    if !client.channels.is_empty() || !client.patterns.is_empty() {
+        let mut ps = srv.pubsub.lock();
+        for c in client.channels.drain() {
+            ps.unsubscribe(&c, id);
+        }
+        for p in client.patterns.drain() {
+            ps.punsubscribe(&p, id);
+        }
+    }
+    if !client.watched.is_empty() {
+        let mut ks = srv.keyspace.lock();
+        for (db, key, _) in client.watched.drain(..) {
+            ks.dbs[db].unwatch(&key, &client.watch_flag);
+        }
+    }
+    srv.clients.unregister(id);
+}

@@ -1,0 +1,415 @@
+//! Admission and dispatch: the one ordered check every command passes before it
+//! runs (lookup and arity, auth, pub/sub context, transaction queueing, pause),
+//! then the call and its statistics. Mirrors Redis's `processCommand` order so
+//! that rejections carry the same error a client would get from Redis.
+
+use crate::client::{Client, Multi, ReplyMode};
+use crate::cmd::{self, Handler};
+use crate::config::Settings;
+use crate::server::Shared;
+use ferrocache_commands::{self as commands, CommandSpec};
+use ferrocache_keyspace::{Db, Keyspace};
+use ferrocache_resp::ReplyBuf;
+use parking_lot::MutexGuard;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+/// A command's refusal: the error text including its code (`ERR …`, `WRONGTYPE …`).
+#[derive(Debug)]
+pub struct Reject(pub Cow<'static, str>);
+
+impl From<&'static str> for Reject {
+    fn from(s: &'static str) -> Self {
+        Reject(Cow::Borrowed(s))
+    }
+}
+impl From<String> for Reject {
+    fn from(s: String) -> Self {
+        Reject(Cow::Owned(s))
+    }
+}
+
+pub type CmdResult = Result<(), Reject>;
+
+/// What the connection loop must do after a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    /// Send what is buffered, then close (QUIT, protocol error).
+    Close,
+    /// The command was not run because of CLIENT PAUSE: wait, then run it again.
+    Paused,
+    /// DEBUG SLEEP: wait this many milliseconds before sending the reply.
+    Sleep(u64),
+}
+
+/// Everything a command handler may touch.
+pub struct Ctx<'c, 's> {
+    pub srv: &'s Shared,
+    pub client: &'c mut Client,
+    pub out: &'c mut ReplyBuf,
+    pub settings: &'c Settings,
+    pub now_ms: u64,
+    pub flow: Flow,
+    pub(crate) guard: &'c mut Option<MutexGuard<'s, Keyspace>>,
+}
+
+impl<'s> Ctx<'_, 's> {
+    /// The keyspace, locked on first use and held for the rest of the batch.
+    pub fn ks(&mut self) -> &mut Keyspace {
+        self.guard.get_or_insert_with(|| self.srv.keyspace.lock())
+    }
+    /// The client's selected database.
+    pub fn db(&mut self) -> &mut Db {
+        let i = self.client.db;
+        &mut self.ks().dbs[i]
+    }
+    /// The keyspace and the reply buffer together, for handlers that stream a reply
+    /// while reading the data.
+    pub fn ks_and_out(&mut self) -> (&mut Keyspace, &mut ReplyBuf) {
+        let ks = self.guard.get_or_insert_with(|| self.srv.keyspace.lock());
+        (&mut **ks, &mut *self.out)
+    }
+    /// The selected database and the reply buffer together.
+    pub fn db_and_out(&mut self) -> (&mut Db, &mut ReplyBuf) {
+        let i = self.client.db;
+        let (ks, out) = self.ks_and_out();
+        (&mut ks.dbs[i], out)
+    }
+}
+
+/// A dispatchable command: its table entry, handler and statistics slot.
+pub struct Command {
+    pub spec: &'static CommandSpec,
+    pub handler: Handler,
+    pub stat: usize,
+    /// Statistics slots of subcommands, in table order.
+    pub sub_stats: Vec<usize>,
+}
+
+/// Per-command counters for INFO commandstats, indexed by slot.
+pub struct CommandStats {
+    pub names: Vec<String>,
+    pub calls: Vec<AtomicU64>,
+    pub usec: Vec<AtomicU64>,
+    pub rejected: Vec<AtomicU64>,
+    pub failed: Vec<AtomicU64>,
+}
+
+impl Default for CommandStats {
+    fn default() -> Self {
+        let mut names = Vec::new();
+        for c in commands::COMMANDS {
+            names.push(c.name.to_string());
+            for s in c.subcommands {
+                names.push(format!("{}|{}", c.name, s.name));
+            }
+        }
+        let n = names.len();
+        let zeros = || (0..n).map(|_| AtomicU64::new(0)).collect();
+        CommandStats {
+            names,
+            calls: zeros(),
+            usec: zeros(),
+            rejected: zeros(),
+            failed: zeros(),
+        }
+    }
+}
+
+impl CommandStats {
+    pub fn reset(&self) {
+        for v in [&self.calls, &self.usec, &self.rejected, &self.failed] {
+            v.iter().for_each(|a| a.store(0, Relaxed));
+        }
+    }
+}
+
+/// The dispatch table, keyed by lower-cased name.
+fn table() -> &'static HashMap<Vec<u8>, Command> {
+    static TABLE: OnceLock<HashMap<Vec<u8>, Command>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        // Slots are laid out as CommandStats names them: each command, then its subcommands.
+        let mut next_slot = 0;
+        let mut map = HashMap::new();
+        for spec in commands::COMMANDS {
+            let stat = next_slot;
+            let sub_stats = (stat + 1..stat + 1 + spec.subcommands.len()).collect();
+            next_slot = stat + 1 + spec.subcommands.len();
+            if let Some(handler) = cmd::handler(spec.name) {
+                map.insert(
+                    spec.name.as_bytes().to_vec(),
+                    Command {
+                        spec,
+                        handler,
+                        stat,
+                        sub_stats,
+                    },
+                );
+            }
+        }
+        map
+    })
+}
+
+pub fn lookup(name: &[u8]) -> Option<&'static Command> {
+    if name.len() > 32 {
+        return None;
+    }
+    let mut buf = [0u8; 32];
+    let lower = &mut buf[..name.len()];
+    lower.copy_from_slice(name);
+    lower.make_ascii_lowercase();
+    table().get(&lower[..])
+}
+
+/// The name Redis uses in messages: `get`, or `client|setname` for a subcommand.
+pub fn full_name(cmd: &Command, argv: &[&[u8]]) -> String {
+    match argv.get(1).and_then(|s| cmd.spec.subcommand(s)) {
+        Some(sub) if !cmd.spec.subcommands.is_empty() => format!("{}|{}", cmd.spec.name, sub.name),
+        _ => cmd.spec.name.to_string(),
+    }
+}
+
+fn unknown_command(argv: &[&[u8]]) -> String {
+    let mut args = String::new();
+    for a in &argv[1..] {
+        if args.len() >= 128 {
+            break;
+        }
+        let room = 128 - args.len();
+        let a = String::from_utf8_lossy(a);
+        let a: String = a.chars().take(room).collect();
+        args.push_str(&format!("'{a}' "));
+    }
+    let name: String = String::from_utf8_lossy(argv[0]).chars().take(128).collect();
+    format!("ERR unknown command '{name}', with args beginning with: {args}")
+}
+
+/// Resolves the command and checks arity; on failure, the error to reply with.
+fn resolve(argv: &[&[u8]]) -> Result<(&'static Command, usize), String> {
+    let Some(cmd) = lookup(argv[0]) else {
+        return Err(unknown_command(argv));
+    };
+    let spec = cmd.spec;
+    if !spec.subcommands.is_empty() && argv.len() >= 2 {
+        let Some(i) = spec
+            .subcommands
+            .iter()
+            .position(|s| s.name.as_bytes().eq_ignore_ascii_case(argv[1]))
+        else {
+            let sub: String = String::from_utf8_lossy(argv[1]).chars().take(128).collect();
+            return Err(format!(
+                "ERR unknown subcommand '{sub}'. Try {} HELP.",
+                spec.name.to_ascii_uppercase()
+            ));
+        };
+        let sub = &spec.subcommands[i];
+        if !sub.arity_ok(argv.len()) {
+            return Err(format!(
+                "ERR wrong number of arguments for '{}|{}' command",
+                spec.name, sub.name
+            ));
+        }
+        return Ok((cmd, cmd.sub_stats[i]));
+    }
+    if !spec.arity_ok(argv.len()) {
+        return Err(format!(
+            "ERR wrong number of arguments for '{}' command",
+            spec.name
+        ));
+    }
+    Ok((cmd, cmd.stat))
+}
+
+/// Commands allowed while a RESP2 connection is in subscribed mode.
+fn allowed_in_pubsub(name: &str) -> bool {
+    matches!(
+        name,
+        "ping"
+            | "subscribe"
+            | "unsubscribe"
+            | "psubscribe"
+            | "punsubscribe"
+            | "ssubscribe"
+            | "sunsubscribe"
+            | "quit"
+            | "reset"
+    )
+}
+
+/// Commands that act on a transaction rather than being queued in it.
+fn controls_multi(name: &str) -> bool {
+    matches!(
+        name,
+        "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+    )
+}
+
+fn reject(srv: &Shared, client: &mut Client, out: &mut ReplyBuf, msg: &str, stat: Option<usize>) {
+    if let Some(m) = client.multi.as_mut() {
+        m.aborted = true;
+    }
+    if let Some(slot) = stat {
+        srv.stats.commands.rejected[slot].fetch_add(1, Relaxed);
+    }
+    srv.stats.record_error(msg.as_bytes());
+    out.error(msg);
+}
+
+/// Runs one command from a client (admission, then execution).
+pub fn submit<'s>(
+    srv: &'s Shared,
+    guard: &mut Option<MutexGuard<'s, Keyspace>>,
+    client: &mut Client,
+    out: &mut ReplyBuf,
+    settings: &Settings,
+    argv: &[&[u8]],
+    now_ms: u64,
+) -> Flow {
+    let skip_this = std::mem::take(&mut client.skip_next);
+    let mark = out.len();
+    let flow = admit_and_run(srv, guard, client, out, settings, argv, now_ms);
+    // CLIENT REPLY OFF|SKIP: the command ran, its reply is dropped.
+    if client.reply_mode == ReplyMode::Off || skip_this {
+        out.buf.truncate(mark);
+    }
+    flow
+}
+
+fn admit_and_run<'s>(
+    srv: &'s Shared,
+    guard: &mut Option<MutexGuard<'s, Keyspace>>,
+    client: &mut Client,
+    out: &mut ReplyBuf,
+    settings: &Settings,
+    argv: &[&[u8]],
+    now_ms: u64,
+) -> Flow {
+    let (cmd, stat) = match resolve(argv) {
+        Ok(found) => found,
+        Err(msg) => {
+            reject(srv, client, out, &msg, None);
+            return Flow::Continue;
+        }
+    };
+    let spec = cmd.spec;
+    if settings.requirepass.is_some() && !client.authenticated && !spec.has(commands::NO_AUTH) {
+        reject(
+            srv,
+            client,
+            out,
+            "NOAUTH Authentication required.",
+            Some(stat),
+        );
+        return Flow::Continue;
+    }
+    if client.subscription_count() > 0 && !out.is_resp3() && !allowed_in_pubsub(spec.name) {
+        let msg = format!(
+            "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+            full_name(cmd, argv)
+        );
+        reject(srv, client, out, &msg, Some(stat));
+        return Flow::Continue;
+    }
+    if client.multi.is_some() && !controls_multi(spec.name) {
+        if spec.has(commands::NO_MULTI) {
+            reject(
+                srv,
+                client,
+                out,
+                "ERR Command not allowed inside a transaction",
+                Some(stat),
+            );
+            return Flow::Continue;
+        }
+        if let Some(m) = client.multi.as_mut() {
+            m.queued.push(argv.iter().map(|a| a.to_vec()).collect());
+        }
+        out.simple("QUEUED");
+        return Flow::Continue;
+    }
+    if srv.pause.is_set() && pause_blocks(srv, spec, argv, now_ms) {
+        return Flow::Paused;
+    }
+    run(srv, guard, client, out, settings, cmd, stat, argv, now_ms)
+}
+
+/// Whether CLIENT PAUSE in force holds this command back.
+fn pause_blocks(srv: &Shared, spec: &CommandSpec, argv: &[&[u8]], now_ms: u64) -> bool {
+    use crate::server::PauseKind;
+    match srv.pause.current(now_ms) {
+        None => false,
+        Some((PauseKind::All, _)) => {
+            // CLIENT UNPAUSE must stay possible, or an ALL pause could never be lifted early.
+            !(spec.name == "client"
+                && argv
+                    .get(1)
+                    .is_some_and(|s| s.eq_ignore_ascii_case(b"unpause")))
+        }
+        Some((PauseKind::Write, _)) => {
+            spec.has(commands::WRITE) || spec.has(commands::MAY_REPLICATE) || spec.name == "exec"
+        }
+    }
+}
+
+/// Executes an admitted command (also used by EXEC for queued commands).
+#[allow(clippy::too_many_arguments)]
+pub fn run<'s>(
+    srv: &'s Shared,
+    guard: &mut Option<MutexGuard<'s, Keyspace>>,
+    client: &mut Client,
+    out: &mut ReplyBuf,
+    settings: &Settings,
+    cmd: &'static Command,
+    stat: usize,
+    argv: &[&[u8]],
+    now_ms: u64,
+) -> Flow {
+    let start = Instant::now();
+    let mut ctx = Ctx {
+        srv,
+        client,
+        out,
+        settings,
+        now_ms,
+        flow: Flow::Continue,
+        guard,
+    };
+    // A bug in one handler must not take the connection (or the node) down: the
+    // client gets an error and the panic is logged with the command's name.
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        (cmd.handler)(&mut ctx, argv)
+    }))
+    .unwrap_or_else(|_| {
+        tracing::error!(command = cmd.spec.name, "command handler panicked");
+        Err(Reject::from(
+            "ERR internal error while executing the command",
+        ))
+    });
+    let flow = ctx.flow;
+    let stats = &srv.stats.commands;
+    stats.calls[stat].fetch_add(1, Relaxed);
+    stats.usec[stat].fetch_add(start.elapsed().as_micros() as u64, Relaxed);
+    srv.stats.commands_processed.fetch_add(1, Relaxed);
+    if let Err(Reject(msg)) = result {
+        stats.failed[stat].fetch_add(1, Relaxed);
+        srv.stats.record_error(msg.as_bytes());
+        out.error(msg.as_bytes());
+    }
+    *client.handle.last_cmd.lock() = cmd.spec.name;
+    flow
+}
+
+/// Resolves a queued command again at EXEC time.
+pub fn resolve_queued(argv: &[&[u8]]) -> Option<(&'static Command, usize)> {
+    resolve(argv).ok()
+}
+
+/// Starts a transaction (MULTI).
+pub fn begin_multi(client: &mut Client) {
+    client.multi = Some(Multi::default());
+}

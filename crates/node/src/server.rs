@@ -1,0 +1,186 @@
+//! State shared by every connection of one node: the keyspace, configuration,
+//! connected clients, pub/sub registry, counters and the pause gate.
+
+use crate::clients::Clients;
+use crate::config::{Config, Settings};
+use crate::pubsub::PubSub;
+use ferrocache_keyspace::Keyspace;
+use parking_lot::{Mutex, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+pub struct Shared {
+    pub keyspace: Mutex<Keyspace>,
+    config: RwLock<Config>,
+    settings: RwLock<Arc<Settings>>,
+    pub clients: Clients,
+    pub pubsub: Mutex<PubSub>,
+    pub stats: Stats,
+    pub pause: Pause,
+    /// Cancelled when the node should stop (SHUTDOWN, SIGTERM).
+    pub shutdown: CancellationToken,
+    pub started: Instant,
+    pub run_id: String,
+    /// The port actually bound (differs from the config when it said 0).
+    pub port: AtomicU64,
+    /// DEBUG SET-ACTIVE-EXPIRE: whether cron deletes expired keys nobody reads.
+    pub active_expire: std::sync::atomic::AtomicBool,
+    /// Bytes allocated when the node started (INFO used_memory_startup).
+    pub startup_memory: AtomicU64,
+}
+
+/// Server-wide counters for INFO.
+#[derive(Default)]
+pub struct Stats {
+    pub connections_received: AtomicU64,
+    pub rejected_connections: AtomicU64,
+    pub commands_processed: AtomicU64,
+    pub net_input_bytes: AtomicU64,
+    pub net_output_bytes: AtomicU64,
+    pub error_replies: AtomicU64,
+    pub client_output_limit_disconnections: AtomicU64,
+    pub client_query_limit_disconnections: AtomicU64,
+    /// Per command-table entry: calls, microseconds, rejected, failed.
+    pub commands: crate::dispatch::CommandStats,
+    pub errors: Mutex<std::collections::BTreeMap<String, u64>>,
+    pub peak_memory: AtomicU64,
+    /// Commands per second over the last second or so, sampled by cron.
+    pub instantaneous_ops: AtomicU64,
+}
+
+impl Stats {
+    pub fn reset(&self) {
+        for c in [
+            &self.connections_received,
+            &self.rejected_connections,
+            &self.commands_processed,
+            &self.net_input_bytes,
+            &self.net_output_bytes,
+            &self.error_replies,
+            &self.client_output_limit_disconnections,
+            &self.client_query_limit_disconnections,
+        ] {
+            c.store(0, Relaxed);
+        }
+        self.commands.reset();
+        self.errors.lock().clear();
+    }
+
+    pub fn record_error(&self, msg: &[u8]) {
+        self.error_replies.fetch_add(1, Relaxed);
+        let code = msg.split(|&c| c == b' ').next().unwrap_or(b"ERR");
+        let code = String::from_utf8_lossy(code).into_owned();
+        *self.errors.lock().entry(code).or_default() += 1;
+    }
+}
+
+/// What CLIENT PAUSE stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PauseKind {
+    Write,
+    All,
+}
+
+/// CLIENT PAUSE: until `until` (Unix ms), commands of the paused kind wait.
+#[derive(Default)]
+pub struct Pause {
+    state: Mutex<Option<(PauseKind, u64)>>,
+    pub released: Notify,
+}
+
+impl Pause {
+    pub fn start(&self, kind: PauseKind, until_ms: u64) {
+        let mut s = self.state.lock();
+        // A new pause can extend or widen a running one, never shorten it (as Redis).
+        let merged = match *s {
+            Some((k, u)) => {
+                let kind = if k == PauseKind::All || kind == PauseKind::All {
+                    PauseKind::All
+                } else {
+                    PauseKind::Write
+                };
+                (kind, u.max(until_ms))
+            }
+            None => (kind, until_ms),
+        };
+        *s = Some(merged);
+    }
+    pub fn end(&self) {
+        *self.state.lock() = None;
+        self.released.notify_waiters();
+    }
+    /// The pause in force now, if any (expired pauses end here).
+    pub fn current(&self, now_ms: u64) -> Option<(PauseKind, u64)> {
+        let mut s = self.state.lock();
+        match *s {
+            Some((_, until)) if until <= now_ms => {
+                *s = None;
+                drop(s);
+                self.released.notify_waiters();
+                None
+            }
+            other => other,
+        }
+    }
+    /// Cheap check used on every write: is any pause set at all?
+    pub fn is_set(&self) -> bool {
+        self.state.lock().is_some()
+    }
+}
+
+pub fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+pub fn unix_us() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
+}
+
+impl Shared {
+    pub fn new(config: Config) -> Arc<Shared> {
+        let settings = config.settings();
+        let run_id: String = (0..40)
+            .map(|_| fastrand::alphanumeric().to_ascii_lowercase())
+            .collect();
+        Arc::new(Shared {
+            keyspace: Mutex::new(Keyspace::new(settings.databases)),
+            settings: RwLock::new(Arc::new(settings)),
+            config: RwLock::new(config),
+            clients: Clients::default(),
+            pubsub: Mutex::new(PubSub::default()),
+            stats: Stats::default(),
+            pause: Pause::default(),
+            shutdown: CancellationToken::new(),
+            started: Instant::now(),
+            run_id,
+            port: AtomicU64::new(0),
+            active_expire: true.into(),
+            startup_memory: AtomicU64::new(crate::alloc::allocated().unwrap_or(0) as u64),
+        })
+    }
+
+    pub fn settings(&self) -> Arc<Settings> {
+        self.settings.read().clone()
+    }
+
+    pub fn config(&self) -> parking_lot::RwLockReadGuard<'_, Config> {
+        self.config.read()
+    }
+
+    /// Applies a change to the configuration and refreshes the typed snapshot.
+    pub fn update_config<T>(&self, f: impl FnOnce(&mut Config) -> T) -> T {
+        let mut c = self.config.write();
+        let r = f(&mut c);
+        *self.settings.write() = Arc::new(c.settings());
+        r
+    }
+}
