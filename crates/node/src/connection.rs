@@ -57,7 +57,9 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr, la
         &mut inbuf,
         &mut out,
     )
-    .await;
+    .await
+    .err()
+    .unwrap_or("done");
     tracing::debug!(client = handle.id, %addr, reason, "connection closed");
     if reason == "output buffer limit" {
         srv.stats
@@ -75,19 +77,21 @@ async fn run(
     client: &mut Client,
     inbuf: &mut BytesMut,
     out: &mut ReplyBuf,
-) -> &'static str {
+) -> Result<(), &'static str> {
     let handle = client.handle.clone();
     loop {
+        // Backstop for a kill whose wake-up raced with another branch.
+        if handle.killed.load(Relaxed) {
+            return Err(kill_reason(&handle));
+        }
         tokio::select! {
             biased;
-            _ = handle.kill.notified() => {
-                return if handle.queued_bytes.load(Relaxed) > 0 { "output buffer limit" } else { "killed" };
-            }
-            _ = srv.shutdown.cancelled() => return "shutdown",
+            _ = handle.kill.notified() => return Err(kill_reason(&handle)),
+            _ = srv.shutdown.cancelled() => return Err("shutdown"),
             read = stream.read_buf(inbuf) => {
                 match read {
-                    Ok(0) => return "closed by peer",
-                    Err(_) => return "read error",
+                    Ok(0) => return Err("closed by peer"),
+                    Err(_) => return Err("read error"),
                     Ok(n) => {
                         srv.stats.net_input_bytes.fetch_add(n as u64, Relaxed);
                         handle.last_interaction_ms.store(unix_ms(), Relaxed);
@@ -98,16 +102,10 @@ async fn run(
                     if let Flow::Sleep(ms) = flow {
                         tokio::time::sleep(Duration::from_millis(ms)).await;
                     }
-                    if !out.is_empty() {
-                        if stream.write_all(&out.buf).await.is_err() {
-                            return "write error";
-                        }
-                        srv.stats.net_output_bytes.fetch_add(out.len() as u64, Relaxed);
-                        out.buf.clear();
-                    }
+                    flush(srv, stream, &handle, out).await?;
                     match flow {
                         Flow::Continue => break,
-                        Flow::Close => return "quit or protocol error",
+                        Flow::Close => return Err("quit or protocol error"),
                         Flow::Paused => wait_for_unpause(srv).await,
                         Flow::Sleep(_) => {}
                     }
@@ -116,7 +114,7 @@ async fn run(
                 if inbuf.len() > limit {
                     srv.stats.client_query_limit_disconnections.fetch_add(1, Relaxed);
                     tracing::warn!(client = handle.id, "query buffer over client-query-buffer-limit: closing");
-                    return "query buffer limit";
+                    return Err("query buffer limit");
                 }
                 // Make room for a large bulk argument in one go instead of growing piecemeal.
                 if client.need > inbuf.len() {
@@ -133,15 +131,41 @@ async fn run(
                         break;
                     }
                 }
-                let written = out.len();
-                if stream.write_all(&out.buf).await.is_err() {
-                    return "write error";
-                }
-                srv.stats.net_output_bytes.fetch_add(written as u64, Relaxed);
-                out.buf.clear();
+                flush(srv, stream, &handle, out).await?;
             }
         }
     }
+}
+
+fn kill_reason(handle: &ClientHandle) -> &'static str {
+    if handle.queued_bytes.load(Relaxed) > 0 {
+        "output buffer limit"
+    } else {
+        "killed"
+    }
+}
+
+/// Writes the buffered replies. A peer that stops reading must not pin the task
+/// here: a kill (output buffer limit, CLIENT KILL) or shutdown ends the write.
+async fn flush(
+    srv: &Shared,
+    stream: &mut TcpStream,
+    handle: &ClientHandle,
+    out: &mut ReplyBuf,
+) -> Result<(), &'static str> {
+    if out.is_empty() {
+        return Ok(());
+    }
+    tokio::select! {
+        written = stream.write_all(&out.buf) => written.map_err(|_| "write error")?,
+        _ = handle.kill.notified() => return Err(kill_reason(handle)),
+        _ = srv.shutdown.cancelled() => return Err("shutdown"),
+    }
+    srv.stats
+        .net_output_bytes
+        .fetch_add(out.len() as u64, Relaxed);
+    out.buf.clear();
+    Ok(())
 }
 
 /// Waits until CLIENT PAUSE ends (or its deadline passes), without holding anything.
