@@ -39,12 +39,20 @@ pub struct Client {
     pub spans: Spans,
     /// Reused storage for a command's argument slices.
     pub argv_store: Vec<&'static [u8]>,
+    /// The configuration as of `settings_gen`, refreshed when CONFIG SET changes it.
+    pub settings: std::sync::Arc<crate::config::Settings>,
+    pub settings_gen: u64,
     /// Bytes the read buffer must hold before parsing is worth trying again.
     pub need: usize,
 }
 
 impl Client {
-    pub fn new(handle: Arc<ClientHandle>, authenticated: bool) -> Self {
+    pub fn new(
+        handle: Arc<ClientHandle>,
+        authenticated: bool,
+        settings: Arc<crate::config::Settings>,
+        settings_gen: u64,
+    ) -> Self {
         Client {
             handle,
             db: 0,
@@ -58,6 +66,8 @@ impl Client {
             skip_next: false,
             spans: Spans::default(),
             argv_store: Vec::with_capacity(16),
+            settings,
+            settings_gen,
             need: 0,
         }
     }

@@ -12,6 +12,8 @@ use tokio::sync::{mpsc, Notify};
 /// A message for a client's connection task from outside it.
 #[derive(Debug)]
 pub enum Delivery {
+    /// Nothing to send: look at the kill flag (kill, shutdown).
+    Wake,
     /// A published message: (pattern, channel, payload).
     Message {
         pattern: Option<Bytes>,
@@ -48,6 +50,8 @@ pub struct ClientHandle {
 impl ClientHandle {
     pub fn request_kill(&self) {
         self.killed.store(true, Relaxed);
+        // One wake-up for a task waiting to read, one for a task stuck writing.
+        let _ = self.tx.send(Delivery::Wake);
         self.kill.notify_one();
     }
     pub fn is_pubsub(&self) -> bool {

@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncWriteExt, Interest};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
@@ -45,7 +45,15 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr, la
     });
     srv.clients.register(handle.clone());
     let authenticated = srv.settings().requirepass.is_none();
-    let mut client = Client::new(handle.clone(), authenticated);
+    if srv.shutdown.is_cancelled() {
+        return;
+    }
+    let mut client = Client::new(
+        handle.clone(),
+        authenticated,
+        srv.settings(),
+        srv.settings_generation(),
+    );
     let mut inbuf = BytesMut::with_capacity(READ_CHUNK);
     let mut out = ReplyBuf::new(Protocol::Resp2);
 
@@ -80,23 +88,22 @@ async fn run(
 ) -> Result<(), &'static str> {
     let handle = client.handle.clone();
     loop {
-        // Backstop for a kill whose wake-up raced with another branch.
+        // Kill and shutdown also arrive as a wake-up on `rx`; the flag says which.
         if handle.killed.load(Relaxed) {
             return Err(kill_reason(&handle));
         }
         tokio::select! {
             biased;
-            _ = handle.kill.notified() => return Err(kill_reason(&handle)),
-            _ = srv.shutdown.cancelled() => return Err("shutdown"),
-            read = stream.read_buf(inbuf) => {
-                match read {
+            ready = stream.readable() => {
+                ready.map_err(|_| "read error")?;
+                let n = match read_some(stream, inbuf) {
                     Ok(0) => return Err("closed by peer"),
+                    Ok(n) => n,
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
                     Err(_) => return Err("read error"),
-                    Ok(n) => {
-                        srv.stats.net_input_bytes.fetch_add(n as u64, Relaxed);
-                        handle.last_interaction_ms.store(unix_ms(), Relaxed);
-                    }
-                }
+                };
+                srv.stats.net_input_bytes.fetch_add(n as u64, Relaxed);
+                handle.last_interaction_ms.store(unix_ms(), Relaxed);
                 loop {
                     let flow = if inbuf.len() >= client.need { process(srv, client, inbuf, out) } else { Flow::Continue };
                     if let Flow::Sleep(ms) = flow {
@@ -110,7 +117,7 @@ async fn run(
                         Flow::Sleep(_) => {}
                     }
                 }
-                let limit = srv.settings().client_query_buffer_limit;
+                let limit = client.settings.client_query_buffer_limit;
                 if inbuf.len() > limit {
                     srv.stats.client_query_limit_disconnections.fetch_add(1, Relaxed);
                     tracing::warn!(client = handle.id, "query buffer over client-query-buffer-limit: closing");
@@ -119,8 +126,6 @@ async fn run(
                 // Make room for a large bulk argument in one go instead of growing piecemeal.
                 if client.need > inbuf.len() {
                     inbuf.reserve((client.need - inbuf.len()).min(limit));
-                } else if inbuf.capacity() - inbuf.len() < 1024 {
-                    inbuf.reserve(READ_CHUNK);
                 }
             }
             Some(msg) = rx.recv() => {
@@ -137,6 +142,30 @@ async fn run(
     }
 }
 
+/// Reads what the socket has. A short read means the receive queue is empty, so
+/// the readiness is cleared right here (race-free: tokio clears it only if no new
+/// event arrived meanwhile) instead of paying another read() that returns EAGAIN,
+/// which is what plain `read_buf` would do on every request.
+fn read_some(stream: &TcpStream, inbuf: &mut BytesMut) -> std::io::Result<usize> {
+    if inbuf.capacity() - inbuf.len() < READ_CHUNK / 2 {
+        inbuf.reserve(READ_CHUNK);
+    }
+    let room = inbuf.capacity() - inbuf.len();
+    let mut got = 0;
+    let result = stream.try_io(Interest::READABLE, || {
+        got = stream.try_read_buf(inbuf)?;
+        if got > 0 && got < room {
+            Err(std::io::ErrorKind::WouldBlock.into())
+        } else {
+            Ok(got)
+        }
+    });
+    match result {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && got > 0 => Ok(got),
+        other => other,
+    }
+}
+
 fn kill_reason(handle: &ClientHandle) -> &'static str {
     if handle.queued_bytes.load(Relaxed) > 0 {
         "output buffer limit"
@@ -145,25 +174,30 @@ fn kill_reason(handle: &ClientHandle) -> &'static str {
     }
 }
 
-/// Writes the buffered replies. A peer that stops reading must not pin the task
-/// here: a kill (output buffer limit, CLIENT KILL) or shutdown ends the write.
+/// Writes the buffered replies: one `write()` when the socket takes it all (the
+/// usual case); otherwise waits for room, but a peer that stops reading must not
+/// pin the task here, so a kill (output buffer limit, CLIENT KILL, shutdown) ends it.
 async fn flush(
     srv: &Shared,
     stream: &mut TcpStream,
     handle: &ClientHandle,
     out: &mut ReplyBuf,
 ) -> Result<(), &'static str> {
-    if out.is_empty() {
-        return Ok(());
+    let total = out.len();
+    let mut done = 0;
+    while done < total {
+        match stream.try_write(&out.buf[done..]) {
+            Ok(n) => done += n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                tokio::select! {
+                    ready = stream.writable() => ready.map_err(|_| "write error")?,
+                    _ = handle.kill.notified() => return Err(kill_reason(handle)),
+                }
+            }
+            Err(_) => return Err("write error"),
+        }
     }
-    tokio::select! {
-        written = stream.write_all(&out.buf) => written.map_err(|_| "write error")?,
-        _ = handle.kill.notified() => return Err(kill_reason(handle)),
-        _ = srv.shutdown.cancelled() => return Err("shutdown"),
-    }
-    srv.stats
-        .net_output_bytes
-        .fetch_add(out.len() as u64, Relaxed);
+    srv.stats.net_output_bytes.fetch_add(total as u64, Relaxed);
     out.buf.clear();
     Ok(())
 }
@@ -185,6 +219,7 @@ async fn wait_for_unpause(srv: &Shared) {
 
 fn encode_delivery(handle: &ClientHandle, out: &mut ReplyBuf, msg: Delivery) {
     match msg {
+        Delivery::Wake => {}
         Delivery::Message {
             pattern,
             channel,
@@ -213,7 +248,11 @@ fn encode_delivery(handle: &ClientHandle, out: &mut ReplyBuf, msg: Delivery) {
 
 /// Runs every complete command in the buffer; consumes what it ran.
 fn process(srv: &Shared, client: &mut Client, inbuf: &mut BytesMut, out: &mut ReplyBuf) -> Flow {
-    let settings = srv.settings();
+    if client.settings_gen != srv.settings_generation() {
+        client.settings = srv.settings();
+        client.settings_gen = srv.settings_generation();
+    }
+    let settings = client.settings.clone();
     let limits = ParseLimits {
         max_bulk_len: settings.proto_max_bulk_len,
         ..ParseLimits::default()

@@ -129,12 +129,14 @@ impl CommandStats {
 }
 
 /// The dispatch table, keyed by lower-cased name.
-fn table() -> &'static HashMap<Vec<u8>, Command> {
-    static TABLE: OnceLock<HashMap<Vec<u8>, Command>> = OnceLock::new();
+type Table = HashMap<Vec<u8>, Command, foldhash::fast::FixedState>;
+
+fn table() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
     TABLE.get_or_init(|| {
         // Slots are laid out as CommandStats names them: each command, then its subcommands.
         let mut next_slot = 0;
-        let mut map = HashMap::new();
+        let mut map = Table::default();
         for spec in commands::COMMANDS {
             let stat = next_slot;
             let sub_stats = (stat + 1..stat + 1 + spec.subcommands.len()).collect();

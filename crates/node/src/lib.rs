@@ -88,6 +88,9 @@ impl Node {
             }
         }
         drop(listener);
+        for client in shared.clients.all() {
+            client.request_kill();
+        }
         tracker.close();
         tracker.wait().await;
         Ok(())

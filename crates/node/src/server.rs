@@ -16,6 +16,8 @@ pub struct Shared {
     pub keyspace: Mutex<Keyspace>,
     config: RwLock<Config>,
     settings: RwLock<Arc<Settings>>,
+    /// Bumped on every configuration change, so connections refresh their cached copy.
+    settings_gen: AtomicU64,
     pub clients: Clients,
     pub pubsub: Mutex<PubSub>,
     pub stats: Stats,
@@ -154,6 +156,7 @@ impl Shared {
         Arc::new(Shared {
             keyspace: Mutex::new(Keyspace::new(settings.databases)),
             settings: RwLock::new(Arc::new(settings)),
+            settings_gen: AtomicU64::new(0),
             config: RwLock::new(config),
             clients: Clients::default(),
             pubsub: Mutex::new(PubSub::default()),
@@ -172,6 +175,10 @@ impl Shared {
         self.settings.read().clone()
     }
 
+    pub fn settings_generation(&self) -> u64 {
+        self.settings_gen.load(Relaxed)
+    }
+
     pub fn config(&self) -> parking_lot::RwLockReadGuard<'_, Config> {
         self.config.read()
     }
@@ -181,6 +188,7 @@ impl Shared {
         let mut c = self.config.write();
         let r = f(&mut c);
         *self.settings.write() = Arc::new(c.settings());
+        self.settings_gen.fetch_add(1, Relaxed);
         r
     }
 }
