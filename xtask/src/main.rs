@@ -1,1 +1,38 @@
-fn main() {}
+//! `cargo xtask`: project chores written in Rust instead of shell scripts
+//! (see `.cargo/config.toml` for the alias). Each chore is one subcommand whose
+//! module exposes `Args` (clap) and `run(Args) -> anyhow::Result<()>`.
+
+mod bench;
+mod bench_report;
+mod bench_run;
+mod bench_server;
+// mod command_table;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    about = "ferrocache project chores"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Benchmark ferrocache against redis-server with redis-benchmark and write
+    /// docs/benchmarks.md.
+    Bench(bench::Args),
+    // /// Regenerate the command table from a live redis-server.
+    // CommandTable(command_table::Args),
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Bench(args) => bench::run(args),
+        // Command::CommandTable(args) => command_table::run(args),
+    }
+}
