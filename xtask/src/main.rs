@@ -6,7 +6,8 @@ mod bench;
 mod bench_report;
 mod bench_run;
 mod bench_server;
-// mod command_table;
+mod command_table;
+mod test;
 
 use clap::{Parser, Subcommand};
 
@@ -26,13 +27,16 @@ enum Command {
     /// Benchmark ferrocache against redis-server with redis-benchmark and write
     /// docs/benchmarks.md.
     Bench(bench::Args),
-    // /// Regenerate the command table from a live redis-server.
-    // CommandTable(command_table::Args),
+    /// Regenerate the command table from a live redis-server.
+    CommandTable(command_table::Args),
+    /// Install what the tests need (redis-server, redis-tools, redis-py) and run them all.
+    Test(test::Args),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Bench(args) => bench::run(args),
-        // Command::CommandTable(args) => command_table::run(args),
+        Command::CommandTable(args) => command_table::run(args),
+        Command::Test(args) => test::run_tests(args),
     }
 }

@@ -101,6 +101,9 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("quit", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, 0, 0, 0,
             &["fast", "connection"])
         .docs("connection", "1.0.0", "O(1)", "Close the connection"),
+    cmd("reset", 1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, 0, 0, 0,
+            &["fast", "connection"])
+        .docs("connection", "6.2.0", "O(1)", "Reset the connection"),
     cmd("select", 2, LOADING | STALE | FAST, 0, 0, 0, &["fast", "connection"])
         .docs("connection", "1.0.0", "O(1)",
             "Change the selected database for the current connection"),
@@ -192,6 +195,10 @@ pub static COMMANDS: &[CommandSpec] = &[
             ("7.0.0", "Added support for taking multiple section arguments."),
         ])
         .tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"]),
+    cmd("lastsave", 1, LOADING | STALE | FAST, 0, 0, 0, &["admin", "fast", "dangerous"])
+        .docs("server", "1.0.0", "O(1)",
+            "Get the UNIX time stamp of the last successful save to disk")
+        .tips(&["nondeterministic_output"]),
     cmd("memory", -2, 0, 0, 0, 0, &["slow"])
         .docs("server", "4.0.0", "Depends on subcommand.",
             "A container for memory diagnostics commands")
@@ -476,6 +483,15 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("strlen", 2, READONLY | FAST, 1, 1, 1, &["read", "string", "fast"])
         .docs("string", "2.2.0", "O(1)", "Get the length of the value stored in a key")
         .keys(&[key(ks::RO, index(1), range(0, 1, 0))]),
+    cmd("substr", 4, READONLY, 1, 1, 1, &["read", "string", "slow"])
+        .docs("string", "1.0.0",
+            "O(N) where N is the length of the returned string. The complexity is ultimately \
+             determined by the returned length, but because creating a substring from an existing \
+             string is very cheap, it can be considered O(1) for small strings.",
+            "Get a substring of the string stored at a key")
+        .doc_flags(&["deprecated"])
+        .deprecated("2.0.0", "`GETRANGE`")
+        .keys(&[key(ks::RO | ks::ACCESS, index(1), range(0, 1, 0))]),
 
     // ---- bitmap ----
     cmd("bitcount", -2, READONLY, 1, 1, 1, &["read", "bitmap", "slow"])
