@@ -24,7 +24,9 @@ fn on_path(tool: &str) -> bool {
 
 fn run(cmd: &mut Command) -> anyhow::Result<()> {
     eprintln!("xtask: running {cmd:?}");
-    let status = cmd.status().with_context(|| format!("cannot start {cmd:?}"))?;
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot start {cmd:?}"))?;
     if !status.success() {
         bail!("{cmd:?} failed with {status}");
     }
@@ -32,17 +34,25 @@ fn run(cmd: &mut Command) -> anyhow::Result<()> {
 }
 
 fn is_root() -> bool {
-    Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
 /// Debian's redis-server and redis-tools (redis-cli, redis-benchmark).
 fn ensure_redis() -> anyhow::Result<()> {
-    let missing: Vec<&str> =
-        ["redis-server", "redis-cli", "redis-benchmark"].into_iter().filter(|t| !on_path(t)).collect();
+    let missing: Vec<&str> = ["redis-server", "redis-cli", "redis-benchmark"]
+        .into_iter()
+        .filter(|t| !on_path(t))
+        .collect();
     if missing.is_empty() {
         return Ok(());
     }
-    eprintln!("xtask: {} missing; installing redis-server and redis-tools", missing.join(", "));
+    eprintln!(
+        "xtask: {} missing; installing redis-server and redis-tools",
+        missing.join(", ")
+    );
     let sudo: &[&str] = if is_root() { &[] } else { &["sudo"] };
     let apt = |args: &[&str]| {
         let mut c = Command::new(sudo.first().copied().unwrap_or("apt-get"));
@@ -53,15 +63,26 @@ fn ensure_redis() -> anyhow::Result<()> {
         c
     };
     run(&mut apt(&["update", "-qq"]))?;
-    run(&mut apt(&["install", "-y", "-qq", "redis-server", "redis-tools"]))
-        .context("install redis-server and redis-tools (Debian packages) by hand, then run again")?;
+    run(&mut apt(&[
+        "install",
+        "-y",
+        "-qq",
+        "redis-server",
+        "redis-tools",
+    ]))
+    .context("install redis-server and redis-tools (Debian packages) by hand, then run again")?;
     // The package may start a system redis on 6379; the tests use their own ports.
     Ok(())
 }
 
 /// The redis Python package, for the redis-py client tests.
 fn ensure_redis_py() -> anyhow::Result<()> {
-    let has = || Command::new("python3").args(["-c", "import redis"]).status().is_ok_and(|s| s.success());
+    let has = || {
+        Command::new("python3")
+            .args(["-c", "import redis"])
+            .status()
+            .is_ok_and(|s| s.success())
+    };
     if has() {
         return Ok(());
     }
@@ -69,7 +90,14 @@ fn ensure_redis_py() -> anyhow::Result<()> {
     let plain = run(Command::new("python3").args(["-m", "pip", "install", "-q", "redis"]));
     if plain.is_err() {
         // Debian's own python refuses pip installs without this flag (PEP 668).
-        run(Command::new("python3").args(["-m", "pip", "install", "-q", "--break-system-packages", "redis"]))?;
+        run(Command::new("python3").args([
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--break-system-packages",
+            "redis",
+        ]))?;
     }
     if !has() {
         bail!("`import redis` still fails after installing it");

@@ -32,7 +32,7 @@ pub struct ClientHandle {
     pub db: AtomicU32,
     pub last_interaction_ms: AtomicU64,
     /// Index of the last command in the command table (for CLIENT LIST `cmd=`).
-    pub last_cmd: Mutex<&'static str>,
+    pub last_cmd: AtomicUsize,
     pub subscriptions: AtomicUsize,
     pub psubscriptions: AtomicUsize,
     pub multi: AtomicU32,
@@ -58,7 +58,8 @@ impl ClientHandle {
         self.subscriptions.load(Relaxed) + self.psubscriptions.load(Relaxed) > 0
     }
     /// The CLIENT LIST / CLIENT INFO line for this client.
-    pub fn info_line(&self, now_ms: u64) -> String {
+    /// `command_names` maps statistics slots to full names (`client|list`).
+    pub fn info_line(&self, now_ms: u64, command_names: &[String]) -> String {
         let name = self.name.lock().clone().unwrap_or_default();
         let sub = self.subscriptions.load(Relaxed);
         let psub = self.psubscriptions.load(Relaxed);
@@ -94,7 +95,7 @@ impl ClientHandle {
             if multi > 0 { multi as i64 - 1 } else { -1 },
             omem,
             omem + 20_000,
-            *self.last_cmd.lock(),
+            command_names.get(self.last_cmd.load(Relaxed)).map_or("NULL", String::as_str),
             self.resp.load(Relaxed),
         )
     }

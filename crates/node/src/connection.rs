@@ -31,7 +31,7 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr, la
         name: Default::default(),
         db: Default::default(),
         last_interaction_ms: now.into(),
-        last_cmd: parking_lot::Mutex::new("NULL"),
+        last_cmd: usize::MAX.into(),
         subscriptions: Default::default(),
         psubscriptions: Default::default(),
         multi: Default::default(),
@@ -225,25 +225,30 @@ fn encode_delivery(handle: &ClientHandle, out: &mut ReplyBuf, msg: Delivery) {
             channel,
             payload,
         } => {
-            let size = channel.len() + payload.len() + pattern.as_ref().map_or(0, |p| p.len()) + 48;
+            let size = crate::pubsub::cost(&channel, &payload, pattern.as_deref());
             handle
                 .queued_bytes
                 .fetch_sub(size.min(handle.queued_bytes.load(Relaxed)), Relaxed);
-            match pattern {
-                Some(p) => {
-                    out.push(4);
-                    out.bulk(b"pmessage");
-                    out.bulk(&p);
-                }
-                None => {
-                    out.push(3);
-                    out.bulk(b"message");
-                }
-            }
-            out.bulk(&channel);
-            out.bulk(&payload);
+            encode_message(out, pattern.as_deref(), &channel, &payload);
         }
     }
+}
+
+/// A pub/sub message as Redis sends it: `message` or `pmessage` (with the pattern).
+pub fn encode_message(out: &mut ReplyBuf, pattern: Option<&[u8]>, channel: &[u8], payload: &[u8]) {
+    match pattern {
+        Some(p) => {
+            out.push(4);
+            out.bulk(b"pmessage");
+            out.bulk(p);
+        }
+        None => {
+            out.push(3);
+            out.bulk(b"message");
+        }
+    }
+    out.bulk(channel);
+    out.bulk(payload);
 }
 
 /// Runs every complete command in the buffer; consumes what it ran.

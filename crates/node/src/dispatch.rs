@@ -97,6 +97,7 @@ pub struct CommandStats {
     pub usec: Vec<AtomicU64>,
     pub rejected: Vec<AtomicU64>,
     pub failed: Vec<AtomicU64>,
+    pub latency: Vec<crate::latency::Histogram>,
 }
 
 impl Default for CommandStats {
@@ -116,6 +117,7 @@ impl Default for CommandStats {
             usec: zeros(),
             rejected: zeros(),
             failed: zeros(),
+            latency: (0..n).map(|_| Default::default()).collect(),
         }
     }
 }
@@ -125,6 +127,9 @@ impl CommandStats {
         for v in [&self.calls, &self.usec, &self.rejected, &self.failed] {
             v.iter().for_each(|a| a.store(0, Relaxed));
         }
+        self.latency
+            .iter()
+            .for_each(crate::latency::Histogram::reset);
     }
 }
 
@@ -176,9 +181,14 @@ pub fn full_name(cmd: &Command, argv: &[&[u8]]) -> String {
     }
 }
 
+/// Redis prints arguments with `%s`: a NUL ends them.
+fn c_str(a: &[u8]) -> &[u8] {
+    a.iter().position(|&c| c == 0).map_or(a, |i| &a[..i])
+}
+
 fn unknown_command(argv: &[&[u8]]) -> String {
     let mut args = String::new();
-    for a in &argv[1..] {
+    for a in argv[1..].iter().map(|a| c_str(a)) {
         if args.len() >= 128 {
             break;
         }
@@ -187,7 +197,10 @@ fn unknown_command(argv: &[&[u8]]) -> String {
         let a: String = a.chars().take(room).collect();
         args.push_str(&format!("'{a}' "));
     }
-    let name: String = String::from_utf8_lossy(argv[0]).chars().take(128).collect();
+    let name: String = String::from_utf8_lossy(c_str(argv[0]))
+        .chars()
+        .take(128)
+        .collect();
     format!("ERR unknown command '{name}', with args beginning with: {args}")
 }
 
@@ -203,7 +216,10 @@ fn resolve(argv: &[&[u8]]) -> Result<(&'static Command, usize), String> {
             .iter()
             .position(|s| s.name.as_bytes().eq_ignore_ascii_case(argv[1]))
         else {
-            let sub: String = String::from_utf8_lossy(argv[1]).chars().take(128).collect();
+            let sub: String = String::from_utf8_lossy(c_str(argv[1]))
+                .chars()
+                .take(128)
+                .collect();
             return Err(format!(
                 "ERR unknown subcommand '{sub}'. Try {} HELP.",
                 spec.name.to_ascii_uppercase()
@@ -294,6 +310,14 @@ fn admit_and_run<'s>(
     let (cmd, stat) = match resolve(argv) {
         Ok(found) => found,
         Err(msg) => {
+            // A rejected EXEC ends the transaction at once, as Redis's execCommandAbort.
+            if lookup(argv[0]).is_some_and(|c| c.spec.name == "exec") {
+                abort_exec(srv, guard, client);
+                let reason = msg.strip_prefix("ERR ").unwrap_or(&msg);
+                let msg = format!("EXECABORT Transaction discarded because of: {reason}");
+                reject(srv, client, out, &msg, None);
+                return Flow::Continue;
+            }
             reject(srv, client, out, &msg, None);
             return Flow::Continue;
         }
@@ -371,6 +395,8 @@ pub fn run<'s>(
     argv: &[&[u8]],
     now_ms: u64,
 ) -> Flow {
+    // Set before running, so CLIENT LIST/INFO show themselves as Redis does.
+    client.handle.last_cmd.store(stat, Relaxed);
     let start = Instant::now();
     let mut ctx = Ctx {
         srv,
@@ -395,20 +421,36 @@ pub fn run<'s>(
     let flow = ctx.flow;
     let stats = &srv.stats.commands;
     stats.calls[stat].fetch_add(1, Relaxed);
-    stats.usec[stat].fetch_add(start.elapsed().as_micros() as u64, Relaxed);
+    let elapsed = start.elapsed().as_nanos() as u64;
+    stats.usec[stat].fetch_add(elapsed / 1000, Relaxed);
+    stats.latency[stat].record(elapsed);
     srv.stats.commands_processed.fetch_add(1, Relaxed);
     if let Err(Reject(msg)) = result {
         stats.failed[stat].fetch_add(1, Relaxed);
         srv.stats.record_error(msg.as_bytes());
         out.error(msg.as_bytes());
     }
-    *client.handle.last_cmd.lock() = cmd.spec.name;
     flow
 }
 
 /// Resolves a queued command again at EXEC time.
 pub fn resolve_queued(argv: &[&[u8]]) -> Option<(&'static Command, usize)> {
     resolve(argv).ok()
+}
+
+/// Leaves MULTI and drops every WATCH, without replying.
+fn abort_exec<'s>(
+    srv: &'s Shared,
+    guard: &mut Option<MutexGuard<'s, Keyspace>>,
+    client: &mut Client,
+) {
+    client.multi = None;
+    client.handle.multi.store(0, Relaxed);
+    let ks = guard.get_or_insert_with(|| srv.keyspace.lock());
+    for (db, key, _) in client.watched.drain(..) {
+        ks.dbs[db].unwatch(&key, &client.watch_flag);
+    }
+    client.watch_flag.clear();
 }
 
 /// Starts a transaction (MULTI).

@@ -34,6 +34,7 @@ const ALL: &[&str] = &[
     "modules",
     "commandstats",
     "errorstats",
+    "latencystats",
     "cluster",
     "keyspace",
 ];
@@ -199,6 +200,23 @@ fn section(srv: &Shared, ks: &Keyspace, name: &str, o: &mut String) {
                     o,
                     "cmdstat_{name}:calls={calls},usec={usec},usec_per_call={per:.2},rejected_calls={rejected},failed_calls={failed}\r\n"
                 );
+            }
+            Ok(())
+        }
+        "latencystats" => {
+            let _ = write!(o, "# Latencystats\r\n");
+            let c = &stats.commands;
+            for (i, name) in c.names.iter().enumerate() {
+                if let Some(p) = c.latency[i].percentiles(&[50.0, 99.0, 99.9]) {
+                    let us = |ns: u64| ns as f64 / 1000.0;
+                    let _ = write!(
+                        o,
+                        "latency_percentiles_usec_{name}:p50={:.3},p99={:.3},p99.9={:.3}\r\n",
+                        us(p[0]),
+                        us(p[1]),
+                        us(p[2])
+                    );
+                }
             }
             Ok(())
         }

@@ -10,6 +10,7 @@ mod connection;
 mod cron;
 mod dispatch;
 mod info;
+mod latency;
 mod pubsub;
 mod server;
 

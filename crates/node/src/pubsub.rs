@@ -17,7 +17,7 @@ pub struct PubSub {
 
 /// Bytes a queued message is charged against the output buffer limit
 /// (payload plus framing, roughly what it will occupy once encoded).
-fn cost(channel: &[u8], payload: &[u8], pattern: Option<&[u8]>) -> usize {
+pub fn cost(channel: &[u8], payload: &[u8], pattern: Option<&[u8]>) -> usize {
     channel.len() + payload.len() + pattern.map_or(0, <[u8]>::len) + 48
 }
 
@@ -60,19 +60,27 @@ impl PubSub {
 
     /// Delivers a message; returns how many clients received it. Subscribers over
     /// their output buffer limit are disconnected instead of buffering without bound.
+    /// Deliveries to the publisher itself (`me`, possible in RESP3) are not queued but
+    /// returned — as the pattern they matched, None for the channel itself — so the
+    /// caller writes them before its reply, in the order Redis does.
     pub fn publish(
         &self,
         channel: &[u8],
         payload: &[u8],
         limit: &OutputLimit,
         now_ms: u64,
-    ) -> usize {
+        me: u64,
+    ) -> (usize, Vec<Option<Bytes>>) {
         let mut receivers = 0;
+        let mut to_me = Vec::new();
         let channel_b = Bytes::copy_from_slice(channel);
         let payload_b = Bytes::copy_from_slice(payload);
         if let Some(subs) = self.channels.get(channel) {
             for c in subs.values() {
-                if deliver(c, None, &channel_b, &payload_b, limit, now_ms) {
+                if c.id == me {
+                    to_me.push(None);
+                    receivers += 1;
+                } else if deliver(c, None, &channel_b, &payload_b, limit, now_ms) {
                     receivers += 1;
                 }
             }
@@ -80,13 +88,16 @@ impl PubSub {
         for (pattern, subs) in &self.patterns {
             if glob::matches(pattern, channel, false) {
                 for c in subs.values() {
-                    if deliver(c, Some(pattern), &channel_b, &payload_b, limit, now_ms) {
+                    if c.id == me {
+                        to_me.push(Some(pattern.clone()));
+                        receivers += 1;
+                    } else if deliver(c, Some(pattern), &channel_b, &payload_b, limit, now_ms) {
                         receivers += 1;
                     }
                 }
             }
         }
-        receivers
+        (receivers, to_me)
     }
 
     /// PUBSUB CHANNELS [pattern]

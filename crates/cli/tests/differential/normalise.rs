@@ -40,7 +40,9 @@ pub enum Rule {
     /// the sorted set of keys seen, never the cursors. A non-zero cursor: shape only.
     Scan,
     /// COMMAND INFO: exact, except that the subcommands of a container command (the
-    /// tenth element of its entry) are sorted: Redis lists them in dict order.
+    /// tenth element of its entry) are sorted (Redis lists them in dict order) and
+    /// only those ferrocache's command table serves are kept: Redis has more
+    /// (CLIENT TRACKING, CONFIG REWRITE …), which ferrocache deliberately lacks.
     CommandInfo,
     /// UNSUBSCRIBE / PUNSUBSCRIBE with no arguments: one frame per channel in an order
     /// Redis does not define: the channel names are compared as a sorted list and the
@@ -329,6 +331,19 @@ fn command_entry(e: &Frame) -> Frame {
         Frame::Array(v) if v.len() >= 10 => {
             let mut v = v.clone();
             if let Frame::Array(subs) = &mut v[9] {
+                subs.retain(|sub| match sub {
+                    Frame::Array(fields) => fields
+                        .first()
+                        .and_then(Frame::as_bytes)
+                        .and_then(|full| {
+                            let full = String::from_utf8_lossy(full).into_owned();
+                            let (container, name) = full.split_once('|')?;
+                            ferrocache_commands::lookup(container.as_bytes())?
+                                .subcommand(name.as_bytes())
+                        })
+                        .is_some(),
+                    _ => true,
+                });
                 sort_frames(subs);
             }
             Frame::Array(v)

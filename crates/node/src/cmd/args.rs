@@ -65,6 +65,16 @@ pub fn db_arg(a: &[u8], databases: usize, err_not_int: &'static str) -> Result<u
     Ok(i as usize)
 }
 
+/// Redis's reply when a subcommand's own argument count check fails
+/// (`addReplySubcommandSyntaxError`): the subcommand as typed, the container upper-cased.
+pub fn subcommand_error(container: &str, sub: &[u8]) -> Reject {
+    format!(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try {container} HELP.",
+        lossy(sub)
+    )
+    .into()
+}
+
 pub fn eq(a: &[u8], word: &str) -> bool {
     a.eq_ignore_ascii_case(word.as_bytes())
 }

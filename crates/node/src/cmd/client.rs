@@ -33,11 +33,16 @@ pub fn client(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
             None => ctx.out.null(),
         },
         b"info" => {
-            let line = ctx.client.handle.info_line(ctx.now_ms) + "\n";
+            let line = ctx
+                .client
+                .handle
+                .info_line(ctx.now_ms, &ctx.srv.stats.commands.names)
+                + "\n";
             ctx.out.verbatim(line);
         }
         b"list" => list(ctx, args)?,
         b"kill" => kill(ctx, args)?,
+        b"pause" if args.len() > 4 => return Err(subcommand_error("CLIENT", args[1])),
         b"pause" => pause(ctx, args)?,
         b"unpause" => {
             ctx.srv.pause.end();
@@ -156,7 +161,11 @@ fn list(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         }
     }
     let now = ctx.now_ms;
-    let text: String = clients.iter().map(|c| c.info_line(now) + "\n").collect();
+    let names = &ctx.srv.stats.commands.names;
+    let text: String = clients
+        .iter()
+        .map(|c| c.info_line(now, names) + "\n")
+        .collect();
     ctx.out.verbatim(text);
     Ok(())
 }
@@ -254,7 +263,7 @@ fn pause(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         None => PauseKind::All,
         Some(a) if args.len() == 4 && eq(a, "write") => PauseKind::Write,
         Some(a) if args.len() == 4 && eq(a, "all") => PauseKind::All,
-        Some(_) => return Err(ERR_SYNTAX.into()),
+        Some(_) => return Err("ERR CLIENT PAUSE mode must be WRITE or ALL".into()),
     };
     ctx.srv
         .pause

@@ -25,9 +25,9 @@ fn write_info(out: &mut ReplyBuf, parent: Option<&CommandSpec>, spec: &CommandSp
     out.int(spec.step as i64);
     out.set(spec.acl.len());
     spec.acl.iter().for_each(|a| out.simple(format!("@{a}")));
-    out.array(spec.tips.len());
-    spec.tips.iter().for_each(|t| out.simple(t));
-    out.array(spec.key_specs.len());
+    out.set(spec.tips.len());
+    spec.tips.iter().for_each(|t| out.bulk(t));
+    out.set(spec.key_specs.len());
     for k in spec.key_specs {
         let fields = if k.notes.is_empty() { 3 } else { 4 };
         out.map(fields);
@@ -110,7 +110,7 @@ fn write_info(out: &mut ReplyBuf, parent: Option<&CommandSpec>, spec: &CommandSp
             }
         }
     }
-    out.array(spec.subcommands.len());
+    out.set(spec.subcommands.len());
     for s in spec.subcommands {
         write_info(out, Some(spec), s);
     }

@@ -34,7 +34,7 @@ pub fn quit(ctx: &mut Ctx, _: &[&[u8]]) -> CmdResult {
 }
 
 pub fn select(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
-    let db = db_arg(args[1], ctx.settings.databases, "ERR invalid DB index")?;
+    let db = db_arg(args[1], ctx.settings.databases, ERR_NOT_INT)?;
     ctx.client.db = db;
     ctx.client.handle.db.store(db as u32, Relaxed);
     ctx.out.ok();
@@ -108,7 +108,7 @@ pub fn hello(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         ctx.client.authenticated = true;
     }
     if !ctx.client.authenticated {
-        return Err("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time".into());
+        return Err("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time".into());
     }
     if let Some(n) = name {
         super::client::validate_name(n)?;

@@ -105,11 +105,7 @@ pub fn keys(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
 }
 
 pub fn scan(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
-    let cursor = std::str::from_utf8(args[1])
-        .ok()
-        .filter(|s| !s.starts_with('+'))
-        .and_then(|s| s.parse::<u64>().ok())
-        .ok_or(Reject::from("ERR invalid cursor"))?;
+    let cursor = parse_cursor(args[1]).ok_or(Reject::from("ERR invalid cursor"))?;
     let mut count = 10usize;
     let mut pattern: Option<&[u8]> = None;
     let mut type_filter: Option<&[u8]> = None;
@@ -149,6 +145,21 @@ pub fn scan(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         ctx.out.bulk(k);
     }
     Ok(())
+}
+
+/// A SCAN cursor as `strtoul` reads it: optional sign (a negative one wraps), decimal
+/// digits, no spaces, no overflow.
+pub fn parse_cursor(a: &[u8]) -> Option<u64> {
+    let (neg, digits) = match a.first()? {
+        b'-' => (true, &a[1..]),
+        b'+' => (false, &a[1..]),
+        _ => (false, a),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let v: u64 = std::str::from_utf8(digits).ok()?.parse().ok()?;
+    Some(if neg { v.wrapping_neg() } else { v })
 }
 
 pub fn randomkey(ctx: &mut Ctx, _: &[&[u8]]) -> CmdResult {
@@ -337,9 +348,15 @@ pub fn move_(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
 }
 
 pub fn swapdb(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
-    let n = ctx.settings.databases;
-    let a = db_arg(args[1], n, "ERR invalid first DB index")?;
-    let b = db_arg(args[2], n, "ERR invalid second DB index")?;
+    let n = ctx.settings.databases as i64;
+    let a = ferrocache_keyspace::parse_i64(args[1])
+        .ok_or(Reject::from("ERR invalid first DB index"))?;
+    let b = ferrocache_keyspace::parse_i64(args[2])
+        .ok_or(Reject::from("ERR invalid second DB index"))?;
+    if !(0..n).contains(&a) || !(0..n).contains(&b) {
+        return Err(ERR_DB_RANGE.into());
+    }
+    let (a, b) = (a as usize, b as usize);
     ctx.ks().swap(a, b);
     ctx.out.ok();
     Ok(())

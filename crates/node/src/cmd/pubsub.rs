@@ -129,11 +129,15 @@ pub fn punsubscribe(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
 
 pub fn publish(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     let limit = ctx.settings.output_limits.pubsub;
-    let n = ctx
+    let me = ctx.client.handle.id;
+    let (n, to_me) = ctx
         .srv
         .pubsub
         .lock()
-        .publish(args[1], args[2], &limit, ctx.now_ms);
+        .publish(args[1], args[2], &limit, ctx.now_ms, me);
+    for pattern in to_me {
+        crate::connection::encode_message(ctx.out, pattern.as_deref(), args[1], args[2]);
+    }
     ctx.out.int(n as i64);
     Ok(())
 }
@@ -154,6 +158,9 @@ pub fn pubsub(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
                 "    pattern subscriptions(default: no channels).",
             ],
         );
+    }
+    if eq(sub, "channels") && args.len() > 3 {
+        return Err(subcommand_error("PUBSUB", sub));
     }
     let ps = ctx.srv.pubsub.lock();
     if eq(sub, "channels") {

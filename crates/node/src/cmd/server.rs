@@ -20,15 +20,6 @@ pub fn help(ctx: &mut Ctx, name: &str, lines: &[&str]) -> CmdResult {
     Ok(())
 }
 
-/// Redis's reply to an unknown subcommand of a command that parses its own.
-fn subcommand_error(name: &str, sub: &[u8]) -> Reject {
-    format!(
-        "ERR unknown subcommand or wrong number of arguments for '{}'. Try {name} HELP.",
-        lossy(sub)
-    )
-    .into()
-}
-
 pub fn info(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     let sections: Vec<String> = args[1..]
         .iter()
@@ -46,11 +37,22 @@ pub fn config(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     match sub.as_slice() {
         b"get" => {
             let config = ctx.srv.config();
-            let mut pairs: Vec<(&str, String)> = Vec::new();
+            let mut pairs: Vec<(String, String)> = Vec::new();
             for pattern in &args[2..] {
+                // A plain name is looked up directly and echoed as typed, as Redis does;
+                // a glob is matched against every option.
+                if !pattern.iter().any(|c| b"*?[\\".contains(c)) {
+                    let name = lossy(pattern);
+                    if let Some(value) = config.get(&name) {
+                        if !pairs.iter().any(|(n, _)| n.eq_ignore_ascii_case(&name)) {
+                            pairs.push((name, value.to_string()));
+                        }
+                    }
+                    continue;
+                }
                 for (name, value) in config.matching(pattern) {
-                    if !pairs.iter().any(|(n, _)| *n == name) {
-                        pairs.push((name, value.to_string()));
+                    if !pairs.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
+                        pairs.push((name.to_string(), value.to_string()));
                     }
                 }
             }
@@ -128,13 +130,22 @@ pub fn lastsave(ctx: &mut Ctx, _: &[&[u8]]) -> CmdResult {
 }
 
 pub fn shutdown(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
-    let mut abort = false;
+    let (mut abort, mut save, mut nosave, mut other) = (false, false, false, false);
     for a in &args[1..] {
         if eq(a, "abort") {
             abort = true;
-        } else if !(eq(a, "nosave") || eq(a, "save") || eq(a, "now") || eq(a, "force")) {
+        } else if eq(a, "nosave") {
+            nosave = true;
+        } else if eq(a, "save") {
+            save = true;
+        } else if eq(a, "now") || eq(a, "force") {
+            other = true;
+        } else {
             return Err(ERR_SYNTAX.into());
         }
+    }
+    if (save && nosave) || (abort && (save || nosave || other)) {
+        return Err(ERR_SYNTAX.into());
     }
     if abort {
         return Err("ERR No shutdown in progress.".into());

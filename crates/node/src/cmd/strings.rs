@@ -207,18 +207,20 @@ pub fn getdel(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
 }
 
 pub fn getex(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
+    // Redis's order: option syntax, then the key (missing: nil), then the expiry value.
     let o = parse_set_options(args, 2, false)?;
     let now = ctx.now_ms;
-    let at = match o.expire {
-        Some((unit, abs, i)) => Some(expire_at(args[i], unit, abs, now, "getex")?),
-        None => None,
-    };
     let db = ctx.db();
     let mut buf = Buf::default();
     let Some(v) = read_string(db, args[1], now, &mut buf)?.map(<[u8]>::to_vec) else {
         ctx.out.null();
         return Ok(());
     };
+    let at = match o.expire {
+        Some((unit, abs, i)) => Some(expire_at(args[i], unit, abs, now, "getex")?),
+        None => None,
+    };
+    let db = ctx.db();
     match at {
         Some(at) if at <= now => {
             db.remove(args[1]);
