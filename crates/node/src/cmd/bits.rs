@@ -116,14 +116,15 @@ pub fn bitcount(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         4 | 5 => {
             let start = int_arg(args[2])?;
             let end = int_arg(args[3])?;
-            let in_bits = if args.len() == 5 {
-                unit_arg(args[4])?
-            } else {
-                false
-            };
+            // Redis answers 0 for this empty range before it looks at BYTE|BIT.
             if start < 0 && end < 0 && start > end {
                 None
             } else {
+                let in_bits = if args.len() == 5 {
+                    unit_arg(args[4])?
+                } else {
+                    false
+                };
                 bit_range(s.len(), start, end, in_bits)
             }
         }

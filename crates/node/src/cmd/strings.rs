@@ -362,25 +362,20 @@ pub fn decrby(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
 }
 
 pub fn incrbyfloat(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
+    use super::float_text;
     let now = ctx.now_ms;
-    let by_text = args[2];
     let db = ctx.db();
     let mut buf = Buf::default();
     let current = read_string(db, args[1], now, &mut buf)?.map(<[u8]>::to_vec);
-    let current_text = current.as_deref().unwrap_or(b"0");
-    let (Some(cur), Some(by)) = (float_arg(current_text), float_arg(by_text)) else {
+    let (Some(cur), Some(by)) = (
+        float_text::parse(current.as_deref().unwrap_or(b"0")),
+        float_text::parse(args[2]),
+    ) else {
         return Err(ERR_NOT_FLOAT.into());
     };
-    let text = match super::float_text::add_exact(current_text, by_text) {
-        Some(t) => t,
-        None => {
-            let v = cur + by;
-            if !v.is_finite() {
-                return Err("ERR increment would produce NaN or Infinity".into());
-            }
-            super::float_text::human(v)
-        }
-    };
+    let sum = float_text::add(cur, by)
+        .ok_or(Reject::from("ERR increment would produce NaN or Infinity"))?;
+    let text = float_text::human(sum);
     db.set(args[1], Value::string(text.as_bytes()), Ttl::Keep, now);
     ctx.out.bulk(text.as_bytes());
     Ok(())
