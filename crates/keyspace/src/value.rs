@@ -8,7 +8,7 @@ pub enum Value {
     /// A string that is the canonical text of an i64 ("int" encoding).
     Int(i64),
     /// An immutable string as written by SET ("embstr" up to 44 bytes, else "raw").
-    Str(Box<[u8]>),
+    Str(crate::SmallBytes),
     /// A string grown in place by APPEND, SETRANGE or SETBIT ("raw").
     Raw(Vec<u8>),
 }
@@ -24,7 +24,7 @@ impl Value {
                 return Value::Int(i);
             }
         }
-        Value::Str(bytes.into())
+        Value::Str(crate::SmallBytes::new(bytes))
     }
 
     /// Whether string commands may operate on this value.
@@ -67,7 +67,7 @@ impl Value {
         if !matches!(self, Value::Raw(_)) {
             let bytes = match self {
                 Value::Int(i) => itoa_buf::Buf::default().format(*i).to_vec(),
-                Value::Str(s) => std::mem::take(s).into_vec(),
+                Value::Str(s) => std::mem::replace(s, crate::SmallBytes::new(b"")).into_vec(),
                 Value::Raw(_) => unreachable!("checked above"),
             };
             *self = Value::Raw(bytes);
@@ -82,7 +82,7 @@ impl Value {
     pub fn heap_size(&self) -> usize {
         match self {
             Value::Int(_) => 0,
-            Value::Str(s) => s.len(),
+            Value::Str(s) => s.heap_size(),
             Value::Raw(v) => v.capacity(),
         }
     }

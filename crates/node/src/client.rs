@@ -37,6 +37,8 @@ pub struct Client {
     pub skip_next: bool,
     /// Parser scratch, kept to avoid reallocating per batch.
     pub spans: Spans,
+    /// The command this connection ran last, to skip the table lookup when it repeats.
+    pub last_resolved: Option<(&'static crate::dispatch::Command, usize)>,
     /// Reused storage for a command's argument slices.
     pub argv_store: Vec<&'static [u8]>,
     /// The configuration as of `settings_gen`, refreshed when CONFIG SET changes it.
@@ -66,6 +68,7 @@ impl Client {
             skip_next: false,
             spans: Spans::default(),
             argv_store: Vec::with_capacity(16),
+            last_resolved: None,
             settings,
             settings_gen,
             need: 0,

@@ -5,7 +5,7 @@
 use crate::client::Client;
 use crate::clients::{ClientHandle, Delivery};
 use crate::dispatch::{self, Flow};
-use crate::server::{unix_ms, Shared};
+use crate::server::{unix_ms, Clock, Shared};
 use bytes::{Buf, BytesMut};
 use ferrocache_resp::{parse_request, ParseLimits, Protocol, ReplyBuf, Request};
 use std::net::SocketAddr;
@@ -264,6 +264,7 @@ fn process(srv: &Shared, client: &mut Client, inbuf: &mut BytesMut, out: &mut Re
     };
     let mut spans = std::mem::take(&mut client.spans);
     let mut guard = None;
+    let mut clock = Clock::start();
     let mut pos = 0;
     let mut argv_store = std::mem::take(&mut client.argv_store);
     let flow = loop {
@@ -278,7 +279,7 @@ fn process(srv: &Shared, client: &mut Client, inbuf: &mut BytesMut, out: &mut Re
                     continue;
                 }
                 let flow =
-                    dispatch::submit(srv, &mut guard, client, out, &settings, &argv, unix_ms());
+                    dispatch::submit(srv, &mut guard, client, out, &settings, &argv, &mut clock);
                 argv_store = recycle(argv);
                 if flow != Flow::Paused {
                     pos += n;

@@ -57,7 +57,7 @@ fn expire_cycle(srv: &Shared, hz: u64) {
 /// instantaneous_ops_per_sec.
 fn sample_ops(srv: &Shared, samples: &mut std::collections::VecDeque<(Instant, u64)>) {
     let now = Instant::now();
-    samples.push_back((now, srv.stats.commands_processed.load(Relaxed)));
+    samples.push_back((now, srv.stats.commands_processed()));
     while samples.len() > 2 && now.duration_since(samples[0].0) > Duration::from_secs(1) {
         samples.pop_front();
     }

@@ -6,7 +6,7 @@
 use crate::client::{Client, Multi, ReplyMode};
 use crate::cmd::{self, Handler};
 use crate::config::Settings;
-use crate::server::Shared;
+use crate::server::{Clock, Shared};
 use ferrocache_commands::{self as commands, CommandSpec};
 use ferrocache_keyspace::{Db, Keyspace};
 use ferrocache_resp::ReplyBuf;
@@ -15,7 +15,6 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::OnceLock;
-use std::time::Instant;
 
 /// A command's refusal: the error text including its code (`ERR …`, `WRONGTYPE …`).
 #[derive(Debug)]
@@ -54,6 +53,7 @@ pub struct Ctx<'c, 's> {
     pub settings: &'c Settings,
     pub now_ms: u64,
     pub flow: Flow,
+    pub(crate) clock: &'c mut Clock,
     pub(crate) guard: &'c mut Option<MutexGuard<'s, Keyspace>>,
 }
 
@@ -286,11 +286,11 @@ pub fn submit<'s>(
     out: &mut ReplyBuf,
     settings: &Settings,
     argv: &[&[u8]],
-    now_ms: u64,
+    clock: &mut Clock,
 ) -> Flow {
     let skip_this = std::mem::take(&mut client.skip_next);
     let mark = out.len();
-    let flow = admit_and_run(srv, guard, client, out, settings, argv, now_ms);
+    let flow = admit_and_run(srv, guard, client, out, settings, argv, clock);
     // CLIENT REPLY OFF|SKIP: the command ran, its reply is dropped.
     if client.reply_mode == ReplyMode::Off || skip_this {
         out.buf.truncate(mark);
@@ -305,10 +305,20 @@ fn admit_and_run<'s>(
     out: &mut ReplyBuf,
     settings: &Settings,
     argv: &[&[u8]],
-    now_ms: u64,
+    clock: &mut Clock,
 ) -> Flow {
-    let (cmd, stat) = match resolve(argv) {
-        Ok(found) => found,
+    // Pipelines usually repeat one command: try the connection's last one first.
+    let cached = client
+        .last_resolved
+        .filter(|(c, _)| {
+            c.spec.subcommands.is_empty() && c.spec.name.as_bytes().eq_ignore_ascii_case(argv[0])
+        })
+        .filter(|(c, _)| c.spec.arity_ok(argv.len()));
+    let (cmd, stat) = match cached.map_or_else(|| resolve(argv), Ok) {
+        Ok(found) => {
+            client.last_resolved = Some(found);
+            found
+        }
         Err(msg) => {
             // A rejected EXEC ends the transaction at once, as Redis's execCommandAbort.
             if lookup(argv[0]).is_some_and(|c| c.spec.name == "exec") {
@@ -358,10 +368,10 @@ fn admit_and_run<'s>(
         out.simple("QUEUED");
         return Flow::Continue;
     }
-    if srv.pause.is_set() && pause_blocks(srv, spec, argv, now_ms) {
+    if srv.pause.is_set() && pause_blocks(srv, spec, argv, clock.now_ms()) {
         return Flow::Paused;
     }
-    run(srv, guard, client, out, settings, cmd, stat, argv, now_ms)
+    run(srv, guard, client, out, settings, cmd, stat, argv, clock)
 }
 
 /// Whether CLIENT PAUSE in force holds this command back.
@@ -393,11 +403,11 @@ pub fn run<'s>(
     cmd: &'static Command,
     stat: usize,
     argv: &[&[u8]],
-    now_ms: u64,
+    clock: &mut Clock,
 ) -> Flow {
     // Set before running, so CLIENT LIST/INFO show themselves as Redis does.
     client.handle.last_cmd.store(stat, Relaxed);
-    let start = Instant::now();
+    let now_ms = clock.now_ms();
     let mut ctx = Ctx {
         srv,
         client,
@@ -405,6 +415,7 @@ pub fn run<'s>(
         settings,
         now_ms,
         flow: Flow::Continue,
+        clock,
         guard,
     };
     // A bug in one handler must not take the connection (or the node) down: the
@@ -419,12 +430,11 @@ pub fn run<'s>(
         ))
     });
     let flow = ctx.flow;
+    let elapsed = ctx.clock.lap();
     let stats = &srv.stats.commands;
     stats.calls[stat].fetch_add(1, Relaxed);
-    let elapsed = start.elapsed().as_nanos() as u64;
     stats.usec[stat].fetch_add(elapsed / 1000, Relaxed);
     stats.latency[stat].record(elapsed);
-    srv.stats.commands_processed.fetch_add(1, Relaxed);
     if let Err(Reject(msg)) = result {
         stats.failed[stat].fetch_add(1, Relaxed);
         srv.stats.record_error(msg.as_bytes());

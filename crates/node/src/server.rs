@@ -39,7 +39,6 @@ pub struct Shared {
 pub struct Stats {
     pub connections_received: AtomicU64,
     pub rejected_connections: AtomicU64,
-    pub commands_processed: AtomicU64,
     pub net_input_bytes: AtomicU64,
     pub net_output_bytes: AtomicU64,
     pub error_replies: AtomicU64,
@@ -58,7 +57,6 @@ impl Stats {
         for c in [
             &self.connections_received,
             &self.rejected_connections,
-            &self.commands_processed,
             &self.net_input_bytes,
             &self.net_output_bytes,
             &self.error_replies,
@@ -69,6 +67,11 @@ impl Stats {
         }
         self.commands.reset();
         self.errors.lock().clear();
+    }
+
+    /// Commands run since start (or CONFIG RESETSTAT): the sum of per-command calls.
+    pub fn commands_processed(&self) -> u64 {
+        self.commands.calls.iter().map(|c| c.load(Relaxed)).sum()
     }
 
     pub fn record_error(&self, msg: &[u8]) {
@@ -90,6 +93,8 @@ pub enum PauseKind {
 #[derive(Default)]
 pub struct Pause {
     state: Mutex<Option<(PauseKind, u64)>>,
+    /// Mirrors `state.is_some()` so the per-command check takes no lock.
+    active: std::sync::atomic::AtomicBool,
     pub released: Notify,
 }
 
@@ -109,9 +114,11 @@ impl Pause {
             None => (kind, until_ms),
         };
         *s = Some(merged);
+        self.active.store(true, Relaxed);
     }
     pub fn end(&self) {
         *self.state.lock() = None;
+        self.active.store(false, Relaxed);
         self.released.notify_waiters();
     }
     /// The pause in force now, if any (expired pauses end here).
@@ -120,6 +127,7 @@ impl Pause {
         match *s {
             Some((_, until)) if until <= now_ms => {
                 *s = None;
+                self.active.store(false, Relaxed);
                 drop(s);
                 self.released.notify_waiters();
                 None
@@ -129,7 +137,38 @@ impl Pause {
     }
     /// Cheap check used on every write: is any pause set at all?
     pub fn is_set(&self) -> bool {
-        self.state.lock().is_some()
+        self.active.load(Relaxed)
+    }
+}
+
+/// Time for one batch of commands: the wall clock is read once per batch, and each
+/// command costs one monotonic read (its `lap`), which both times the command for
+/// statistics and advances "now" for the next one.
+pub struct Clock {
+    base_ms: u64,
+    base: Instant,
+    last: Instant,
+}
+
+impl Clock {
+    pub fn start() -> Clock {
+        let now = Instant::now();
+        Clock {
+            base_ms: unix_ms(),
+            base: now,
+            last: now,
+        }
+    }
+    /// Unix milliseconds as of the end of the previous command.
+    pub fn now_ms(&self) -> u64 {
+        self.base_ms + self.last.duration_since(self.base).as_millis() as u64
+    }
+    /// Nanoseconds since the previous lap (the command just run).
+    pub fn lap(&mut self) -> u64 {
+        let now = Instant::now();
+        let ns = now.duration_since(self.last).as_nanos() as u64;
+        self.last = now;
+        ns
     }
 }
 

@@ -121,7 +121,7 @@ pub fn exec(ctx: &mut Ctx, _: &[&[u8]]) -> CmdResult {
                     cmd,
                     stat,
                     &args,
-                    ctx.now_ms,
+                    &mut *ctx.clock,
                 );
                 if flow == Flow::Close {
                     ctx.flow = Flow::Close;
