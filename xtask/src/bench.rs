@@ -4,7 +4,7 @@
 //! redis-benchmark run) and bench_report (the document).
 
 use crate::bench_report::{document, Comparison, Machine, Provenance};
-use crate::bench_run::{median_rows, run_benchmark, BenchOpts, BenchTest, Row};
+use crate::bench_run::{median_rows, pinned, run_benchmark, BenchOpts, BenchTest, Row};
 use crate::bench_server::{free_ports, Server};
 use anyhow::{anyhow, bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -60,6 +60,10 @@ pub struct Args {
     /// redis-server: `--ours-cmd "redis-server --port {port} --bind 127.0.0.1 --save ''"`.
     #[arg(long, hide = true)]
     ours_cmd: Option<String>,
+    /// Do not pin the servers to CPU 0 and redis-benchmark to CPU 1 (pinning needs
+    /// `taskset` and at least two CPUs, and is on by default when both exist).
+    #[arg(long)]
+    no_pin: bool,
 }
 
 /// How "our" server is started.
@@ -81,6 +85,11 @@ fn tests_from_names(names: &[String]) -> Vec<BenchTest> {
             _ => BenchTest::builtin(&n),
         })
         .collect()
+}
+
+/// Whether `tool` can be started (it answers `--version`).
+fn tool_exists(tool: &str) -> bool {
+    Command::new(tool).arg("--version").output().is_ok()
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -165,6 +174,18 @@ pub fn run(args: Args) -> Result<()> {
     };
     ours_cmd.current_dir(&ours_dir);
 
+    // Both servers share CPU 0 and the load generator runs on CPU 1: the same
+    // conditions for each, and no core contention between server and client.
+    let pin = !args.no_pin
+        && std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2)
+        && tool_exists("taskset");
+    let (server_cpu, client_cpu) = if pin {
+        (Some(0), Some(1))
+    } else {
+        (None, None)
+    };
+    let redis_cmd = pinned(redis_cmd, server_cpu);
+    let ours_cmd = pinned(ours_cmd, server_cpu);
     let mut redis = Server::spawn(
         "redis-server",
         redis_cmd,
@@ -205,6 +226,7 @@ pub fn run(args: Args) -> Result<()> {
             requests: *requests,
             pipeline: *pipeline,
             keyspace: args.keyspace,
+            client_cpu,
         };
         let mut table = Comparison {
             title: title.clone(),
@@ -236,7 +258,12 @@ pub fn run(args: Args) -> Result<()> {
         benchmark_cmds: &benchmark_cmds,
         order: &format!(
             "for each test, redis-server and ferrocache ran back to back, alternating which \
-             went first, {repeat} time(s) each; every figure is the median of those runs"
+             went first, {repeat} time(s) each; every figure is the median of those runs; {}",
+            if pin {
+                "both servers pinned to CPU 0 and redis-benchmark to CPU 1 (taskset)"
+            } else {
+                "nothing pinned to a CPU"
+            }
         ),
         notes: &notes,
     };

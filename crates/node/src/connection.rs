@@ -103,6 +103,7 @@ async fn run(
                     Err(_) => return Err("read error"),
                 };
                 srv.stats.net_input_bytes.fetch_add(n as u64, Relaxed);
+                srv.busy.touch();
                 handle.last_interaction_ms.store(unix_ms(), Relaxed);
                 loop {
                     let flow = if inbuf.len() >= client.need { process(srv, client, inbuf, out) } else { Flow::Continue };

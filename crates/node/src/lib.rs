@@ -2,6 +2,7 @@
 //! `Node::serve` runs it until the shutdown token is cancelled.
 
 pub mod alloc;
+mod busy;
 mod client;
 mod clients;
 mod cmd;
@@ -61,6 +62,7 @@ impl Node {
         let Node { listener, shared } = self;
         let tracker = tokio_util::task::TaskTracker::new();
         tracker.spawn(cron::run(shared.clone()));
+        tracker.spawn(busy::spin(shared.clone()));
         loop {
             tokio::select! {
                 _ = shared.shutdown.cancelled() => break,

@@ -28,6 +28,7 @@ pub struct Shared {
     pub run_id: String,
     /// The port actually bound (differs from the config when it said 0).
     pub port: AtomicU64,
+    pub busy: crate::busy::BusyPoll,
     /// DEBUG SET-ACTIVE-EXPIRE: whether cron deletes expired keys nobody reads.
     pub active_expire: std::sync::atomic::AtomicBool,
     /// Bytes allocated when the node started (INFO used_memory_startup).
@@ -206,6 +207,7 @@ impl Shared {
             run_id,
             port: AtomicU64::new(0),
             active_expire: true.into(),
+            busy: Default::default(),
             startup_memory: AtomicU64::new(crate::alloc::allocated().unwrap_or(0) as u64),
         })
     }

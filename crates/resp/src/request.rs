@@ -176,9 +176,36 @@ fn parse_inline(
     if line.last() == Some(&b'\r') {
         line = &line[..line.len() - 1];
     }
+    // The common case (redis-cli, telnet, PING_INLINE) has no quotes: its arguments
+    // are recorded as spans of the buffer, like a RESP array's, without copying.
+    if !line.iter().any(|&c| c == b'"' || c == b'\'' || c == 0) {
+        split_plain_inline(line, &mut spans.ranges);
+        return Ok(Request::Complete(nl + 1));
+    }
     spans.inline_owned = true;
     split_inline_args(line, &mut spans.owned)?;
     Ok(Request::Complete(nl + 1))
+}
+
+/// `split_inline_args` for a line without quotes or NULs, as spans of the line
+/// (which starts at offset 0 of the parsed buffer): arguments are separated by
+/// C whitespace and end at space, tab, CR or LF, as in `sdssplitargs`.
+fn split_plain_inline(line: &[u8], out: &mut Vec<(usize, usize)>) {
+    let mut i = 0;
+    let n = line.len();
+    loop {
+        while i < n && is_space(line[i]) {
+            i += 1;
+        }
+        if i >= n {
+            return;
+        }
+        let start = i;
+        while i < n && !matches!(line[i], b' ' | b'\t' | b'\r' | b'\n') {
+            i += 1;
+        }
+        out.push((start, i));
+    }
 }
 
 /// Splits an inline command line like `sdssplitargs`: whitespace separated,
