@@ -49,7 +49,7 @@ pub struct Args {
     out: PathBuf,
     /// Runs of each test per server; the tables show each figure's median.
     /// On a small or busy machine single runs vary by tens of percent.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 5)]
     repeat: u32,
     /// A smoke run: 20000 requests per test (5× that pipelined) and one run each,
     /// whatever --requests and --repeat say.
