@@ -19,11 +19,11 @@ use clap::{Parser, Subcommand};
 )]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Chore,
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {
+enum Chore {
     /// Benchmark ferrocache against redis-server with redis-benchmark and write
     /// docs/benchmarks.md.
     Bench(bench::Args),
@@ -35,8 +35,8 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
-        Command::Bench(args) => bench::run(args),
-        Command::CommandTable(args) => command_table::run(args),
-        Command::Test(args) => test::run_tests(args),
+        Chore::Bench(args) => bench::run(args),
+        Chore::CommandTable(args) => command_table::run(args),
+        Chore::Test(args) => test::run_tests(args),
     }
 }
