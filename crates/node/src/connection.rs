@@ -18,10 +18,17 @@ use tokio::sync::mpsc;
 
 const READ_CHUNK: usize = 16 * 1024;
 
-/// Serves one accepted connection until it ends.
-pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr, laddr: SocketAddr) {
-    let _ = stream.set_nodelay(true);
-    let (tx, mut rx) = mpsc::unbounded_channel();
+/// A connection registered in the client registry, not yet served.
+pub struct Accepted {
+    handle: Arc<ClientHandle>,
+    rx: mpsc::UnboundedReceiver<Delivery>,
+}
+
+/// Registers a just-accepted connection at once, in the accept loop, so that
+/// CLIENT LIST/KILL see it as soon as the peer's connect() returns (as in Redis),
+/// not only once its task first runs.
+pub fn register(srv: &Shared, addr: SocketAddr, laddr: SocketAddr) -> Accepted {
+    let (tx, rx) = mpsc::unbounded_channel();
     let now = unix_ms();
     let handle = Arc::new(ClientHandle {
         id: srv.clients.next_id(),
@@ -44,10 +51,15 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr, la
         tx,
     });
     srv.clients.register(handle.clone());
+    Accepted { handle, rx }
+}
+
+/// Serves one registered connection until it ends.
+pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, accepted: Accepted) {
+    let _ = stream.set_nodelay(true);
+    let Accepted { handle, mut rx } = accepted;
+    let addr = handle.addr;
     let authenticated = srv.settings().requirepass.is_none();
-    if srv.shutdown.is_cancelled() {
-        return;
-    }
     let mut client = Client::new(
         handle.clone(),
         authenticated,

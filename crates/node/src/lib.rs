@@ -86,7 +86,8 @@ impl Node {
                         continue;
                     }
                     let laddr = stream.local_addr().unwrap_or(addr);
-                    tracker.spawn(connection::serve(shared.clone(), stream, addr, laddr));
+                    let accepted = connection::register(&shared, addr, laddr);
+                    tracker.spawn(connection::serve(shared.clone(), stream, accepted));
                 }
             }
         }
