@@ -330,16 +330,6 @@ impl Db {
         }
         deleted
     }
-
-    /// Rough bytes used by the dataset (keys, values and per-entry overhead).
-    pub fn approx_memory(&self) -> usize {
-        const PER_ENTRY: usize = 72;
-        self.map
-            .iter()
-            .map(|(k, e)| PER_ENTRY + k.len() + e.value.heap_size())
-            .sum::<usize>()
-            + self.expires.len() * 40
-    }
 }
 
 #[cfg(test)]

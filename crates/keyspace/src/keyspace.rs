@@ -66,12 +66,4 @@ impl Keyspace {
         }
         total
     }
-
-    pub fn total_keys(&self) -> usize {
-        self.dbs.iter().map(Db::len).sum()
-    }
-
-    pub fn approx_memory(&self) -> usize {
-        self.dbs.iter().map(Db::approx_memory).sum()
-    }
 }

@@ -10,19 +10,6 @@ use std::sync::atomic::Ordering::Relaxed;
 /// The Redis version we answer as: clients gate features on it.
 pub const REDIS_VERSION: &str = "7.0.15";
 
-const DEFAULT: &[&str] = &[
-    "server",
-    "clients",
-    "memory",
-    "persistence",
-    "stats",
-    "replication",
-    "cpu",
-    "modules",
-    "errorstats",
-    "cluster",
-    "keyspace",
-];
 const ALL: &[&str] = &[
     "server",
     "clients",
@@ -38,6 +25,13 @@ const ALL: &[&str] = &[
     "cluster",
     "keyspace",
 ];
+
+/// INFO without arguments: every section but the per-command ones, as in Redis.
+fn default_sections() -> impl Iterator<Item = &'static str> {
+    ALL.iter()
+        .copied()
+        .filter(|s| !matches!(*s, "commandstats" | "latencystats"))
+}
 
 fn human(bytes: usize) -> String {
     let b = bytes as f64;
@@ -56,11 +50,11 @@ fn human(bytes: usize) -> String {
 pub fn render(srv: &Shared, ks: &Keyspace, requested: &[String]) -> String {
     let mut wanted: Vec<&str> = Vec::new();
     if requested.is_empty() {
-        wanted.extend(DEFAULT);
+        wanted.extend(default_sections());
     }
     for r in requested {
         match r.as_str() {
-            "default" => wanted.extend(DEFAULT),
+            "default" => wanted.extend(default_sections()),
             "all" | "everything" => wanted.extend(ALL),
             other => {
                 if let Some(s) = ALL.iter().find(|s| **s == other) {

@@ -75,6 +75,14 @@ pub fn subcommand_error(container: &str, sub: &[u8]) -> Reject {
     .into()
 }
 
+/// Redis's index range rule (GETRANGE, BITCOUNT, BITPOS …): negative indexes count
+/// from the end of `len`, both ends are clamped into the value; None when empty.
+pub fn clamp_range(start: i64, end: i64, len: i64) -> Option<(i64, i64)> {
+    let s = if start < 0 { start + len } else { start }.max(0);
+    let e = if end < 0 { end + len } else { end }.max(0).min(len - 1);
+    (s <= e).then_some((s, e))
+}
+
 pub fn eq(a: &[u8], word: &str) -> bool {
     a.eq_ignore_ascii_case(word.as_bytes())
 }

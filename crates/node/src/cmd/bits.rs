@@ -76,21 +76,7 @@ fn bit_range(len_bytes: usize, start: i64, end: i64, in_bits: bool) -> Option<(i
     } else {
         len_bytes as i64
     };
-    let (mut s, mut e) = (start, end);
-    if s < 0 {
-        s += total;
-    }
-    if e < 0 {
-        e += total;
-    }
-    s = s.max(0);
-    e = e.max(0);
-    if e >= total {
-        e = total - 1;
-    }
-    if s > e {
-        return None;
-    }
+    let (s, e) = clamp_range(start, end, total)?;
     Some(if in_bits { (s, e) } else { (s * 8, e * 8 + 7) })
 }
 

@@ -382,8 +382,8 @@ pub fn incrbyfloat(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
 }
 
 pub fn getrange(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
-    let mut start = int_arg(args[2])?;
-    let mut end = int_arg(args[3])?;
+    let start = int_arg(args[2])?;
+    let end = int_arg(args[3])?;
     let now = ctx.now_ms;
     let mut buf = Buf::default();
     let s = read_string(ctx.db(), args[1], now, &mut buf)?.unwrap_or(b"");
@@ -392,22 +392,12 @@ pub fn getrange(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         ctx.out.bulk(b"");
         return Ok(());
     }
-    if start < 0 {
-        start += len;
-    }
-    if end < 0 {
-        end += len;
-    }
-    start = start.max(0);
-    end = end.max(0);
-    if end >= len {
-        end = len - 1;
-    }
-    if start > end || len == 0 {
-        ctx.out.bulk(b"");
-    } else {
-        let slice = s[start as usize..=end as usize].to_vec();
-        ctx.out.bulk(&slice);
+    match clamp_range(start, end, len) {
+        Some((start, end)) => {
+            let slice = s[start as usize..=end as usize].to_vec();
+            ctx.out.bulk(&slice);
+        }
+        None => ctx.out.bulk(b""),
     }
     Ok(())
 }
