@@ -57,12 +57,19 @@ mod differential {
     pub mod harness;
     pub mod normalise;
 
+    mod blocking;
     mod connection;
+    mod hashes;
+    mod hll;
     mod keyspace;
+    mod lists;
+    mod notifications;
     mod protocol;
     mod pubsub;
-    mod random;
+    pub mod random;
     mod server;
+    mod sets;
     mod strings;
     mod transactions;
+    mod zsets;
 }

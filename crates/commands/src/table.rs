@@ -515,6 +515,642 @@ pub static COMMANDS: &[CommandSpec] = &[
             "Sets or clears the bit at offset in the string value stored at key")
         .keys(&[key(ks::RW | ks::ACCESS | ks::UPDATE, index(1), range(0, 1, 0))]),
 
+    // ---- list ----
+    cmd("blmove", 6, WRITE | DENYOOM | NOSCRIPT | BLOCKING, 1, 2, 1,
+            &["write", "list", "slow", "blocking"])
+        .docs("list", "6.2.0", "O(1)",
+            "Pop an element from a list, push it to another list and return it; or block until one \
+             is available")
+        .keys(&[
+            key(ks::RW | ks::ACCESS | ks::DELETE, index(1), range(0, 1, 0)),
+            key(ks::RW | ks::INSERT, index(2), range(0, 1, 0)),
+        ]),
+    cmd("blmpop", -5, WRITE | BLOCKING | MOVABLE_KEYS, 0, 0, 0,
+            &["write", "list", "slow", "blocking"])
+        .docs("list", "7.0.0",
+            "O(N+M) where N is the number of provided keys and M is the number of elements \
+             returned.",
+            "Pop elements from a list, or block until one is available")
+        .keys(&[key(ks::RW | ks::ACCESS | ks::DELETE, index(2), keynum(0, 1, 1))]),
+    cmd("blpop", -3, WRITE | NOSCRIPT | BLOCKING, 1, -2, 1, &["write", "list", "slow", "blocking"])
+        .docs("list", "2.0.0", "O(N) where N is the number of provided keys.",
+            "Remove and get the first element in a list, or block until one is available")
+        .history(&[
+            ("6.0.0", "`timeout` is interpreted as a double instead of an integer."),
+        ])
+        .keys(&[key(ks::RW | ks::ACCESS | ks::DELETE, index(1), range(-2, 1, 0))]),
+    cmd("brpop", -3, WRITE | NOSCRIPT | BLOCKING, 1, -2, 1, &["write", "list", "slow", "blocking"])
+        .docs("list", "2.0.0", "O(N) where N is the number of provided keys.",
+            "Remove and get the last element in a list, or block until one is available")
+        .history(&[
+            ("6.0.0", "`timeout` is interpreted as a double instead of an integer."),
+        ])
+        .keys(&[key(ks::RW | ks::ACCESS | ks::DELETE, index(1), range(-2, 1, 0))]),
+    cmd("brpoplpush", 4, WRITE | DENYOOM | NOSCRIPT | BLOCKING, 1, 2, 1,
+            &["write", "list", "slow", "blocking"])
+        .docs("list", "2.2.0", "O(1)",
+            "Pop an element from a list, push it to another list and return it; or block until one \
+             is available")
+        .doc_flags(&["deprecated"])
+        .deprecated("6.2.0", "`BLMOVE` with the `RIGHT` and `LEFT` arguments")
+        .history(&[
+            ("6.0.0", "`timeout` is interpreted as a double instead of an integer."),
+        ])
+        .keys(&[
+            key(ks::RW | ks::ACCESS | ks::DELETE, index(1), range(0, 1, 0)),
+            key(ks::RW | ks::INSERT, index(2), range(0, 1, 0)),
+        ]),
+    cmd("lindex", 3, READONLY, 1, 1, 1, &["read", "list", "slow"])
+        .docs("list", "1.0.0",
+            "O(N) where N is the number of elements to traverse to get to the element at index. \
+             This makes asking for the first or the last element of the list O(1).",
+            "Get an element from a list by its index")
+        .keys(&[key(ks::RO | ks::ACCESS, index(1), range(0, 1, 0))]),
+    cmd("linsert", 5, WRITE | DENYOOM, 1, 1, 1, &["write", "list", "slow"])
+        .docs("list", "2.2.0",
+            "O(N) where N is the number of elements to traverse before seeing the value pivot. \
+             This means that inserting somewhere on the left end on the list (head) can be \
+             considered O(1) and inserting somewhere on the right end (tail) is O(N).",
+            "Insert an element before or after another element in a list")
+        .keys(&[key(ks::RW | ks::INSERT, index(1), range(0, 1, 0))]),
+    cmd("llen", 2, READONLY | FAST, 1, 1, 1, &["read", "list", "fast"])
+        .docs("list", "1.0.0", "O(1)", "Get the length of a list")
+        .keys(&[key(ks::RO, index(1), range(0, 1, 0))]),
+    cmd("lmove", 5, WRITE | DENYOOM, 1, 2, 1, &["write", "list", "slow"])
+        .docs("list", "6.2.0", "O(1)",
+            "Pop an element from a list, push it to another list and return it")
+        .keys(&[
+            key(ks::RW | ks::ACCESS | ks::DELETE, index(1), range(0, 1, 0)),
+            key(ks::RW | ks::INSERT, index(2), range(0, 1, 0)),
+        ]),
+    cmd("lmpop", -4, WRITE | MOVABLE_KEYS, 0, 0, 0, &["write", "list", "slow"])
+        .docs("list", "7.0.0",
+            "O(N+M) where N is the number of provided keys and M is the number of elements \
+             returned.",
+            "Pop elements from a list")
+        .keys(&[key(ks::RW | ks::ACCESS | ks::DELETE, index(1), keynum(0, 1, 1))]),
+    cmd("lpop", -2, WRITE | FAST, 1, 1, 1, &["write", "list", "fast"])
+        .docs("list", "1.0.0", "O(N) where N is the number of elements returned",
+            "Remove and get the first elements in a list")
+        .history(&[
+            ("6.2.0", "Added the `count` argument."),
+        ])
+        .keys(&[key(ks::RW | ks::ACCESS | ks::DELETE, index(1), range(0, 1, 0))]),
+    cmd("lpos", -3, READONLY, 1, 1, 1, &["read", "list", "slow"])
+        .docs("list", "6.0.6",
+            "O(N) where N is the number of elements in the list, for the average case. When \
+             searching for elements near the head or the tail of the list, or when the MAXLEN \
+             option is provided, the command may run in constant time.",
+            "Return the index of matching elements on a list")
+        .keys(&[key(ks::RO | ks::ACCESS, index(1), range(0, 1, 0))]),
+    cmd("lpush", -3, WRITE | DENYOOM | FAST, 1, 1, 1, &["write", "list", "fast"])
+        .docs("list", "1.0.0",
+            "O(1) for each element added, so O(N) to add N elements when the command is called \
+             with multiple arguments.",
+            "Prepend one or multiple elements to a list")
+        .history(&[
+            ("2.4.0", "Accepts multiple `element` arguments."),
+        ])
+        .keys(&[key(ks::RW | ks::INSERT, index(1), range(0, 1, 0))]),
+    cmd("lpushx", -3, WRITE | DENYOOM | FAST, 1, 1, 1, &["write", "list", "fast"])
+        .docs("list", "2.2.0",
+            "O(1) for each element added, so O(N) to add N elements when the command is called \
+             with multiple arguments.",
+            "Prepend an element to a list, only if the list exists")
+        .history(&[
+            ("4.0.0", "Accepts multiple `element` arguments."),
+        ])
+        .keys(&[key(ks::RW | ks::INSERT, index(1), range(0, 1, 0))]),
+    cmd("lrange", 4, READONLY, 1, 1, 1, &["read", "list", "slow"])
+        .docs("list", "1.0.0",
+            "O(S+N) where S is the distance of start offset from HEAD for small lists, from \
+             nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the \
+             specified range.",
+            "Get a range of elements from a list")
+        .keys(&[key(ks::RO | ks::ACCESS, index(1), range(0, 1, 0))]),
+    cmd("lrem", 4, WRITE, 1, 1, 1, &["write", "list", "slow"])
+        .docs("list", "1.0.0",
+            "O(N+M) where N is the length of the list and M is the number of elements removed.",
+            "Remove elements from a list")
+        .keys(&[key(ks::RW | ks::DELETE, index(1), range(0, 1, 0))]),
+    cmd("lset", 4, WRITE | DENYOOM, 1, 1, 1, &["write", "list", "slow"])
+        .docs("list", "1.0.0",
+            "O(N) where N is the length of the list. Setting either the first or the last element \
+             of the list is O(1).",
+            "Set the value of an element in a list by its index")
+        .keys(&[key(ks::RW | ks::UPDATE, index(1), range(0, 1, 0))]),
+    cmd("ltrim", 4, WRITE, 1, 1, 1, &["write", "list", "slow"])
+        .docs("list", "1.0.0",
+            "O(N) where N is the number of elements to be removed by the operation.",
+            "Trim a list to the specified range")
+        .keys(&[key(ks::RW | ks::DELETE, index(1), range(0, 1, 0))]),
+    cmd("rpop", -2, WRITE | FAST, 1, 1, 1, &["write", "list", "fast"])
+        .docs("list", "1.0.0", "O(N) where N is the number of elements returned",
+            "Remove and get the last elements in a list")
+        .history(&[
+            ("6.2.0", "Added the `count` argument."),
+        ])
+        .keys(&[key(ks::RW | ks::ACCESS | ks::DELETE, index(1), range(0, 1, 0))]),
+    cmd("rpoplpush", 3, WRITE | DENYOOM, 1, 2, 1, &["write", "list", "slow"])
+        .docs("list", "1.2.0", "O(1)",
+            "Remove the last element in a list, prepend it to another list and return it")
+        .doc_flags(&["deprecated"])
+        .deprecated("6.2.0", "`LMOVE` with the `RIGHT` and `LEFT` arguments")
+        .keys(&[
+            key(ks::RW | ks::ACCESS | ks::DELETE, index(1), range(0, 1, 0)),
+            key(ks::RW | ks::INSERT, index(2), range(0, 1, 0)),
+        ]),
+    cmd("rpush", -3, WRITE | DENYOOM | FAST, 1, 1, 1, &["write", "list", "fast"])
+        .docs("list", "1.0.0",
+            "O(1) for each element added, so O(N) to add N elements when the command is called \
+             with multiple arguments.",
+            "Append one or multiple elements to a list")
+        .history(&[
+            ("2.4.0", "Accepts multiple `element` arguments."),
+        ])
+        .keys(&[key(ks::RW | ks::INSERT, index(1), range(0, 1, 0))]),
+    cmd("rpushx", -3, WRITE | DENYOOM | FAST, 1, 1, 1, &["write", "list", "fast"])
+        .docs("list", "2.2.0",
+            "O(1) for each element added, so O(N) to add N elements when the command is called \
+             with multiple arguments.",
+            "Append an element to a list, only if the list exists")
+        .history(&[
+            ("4.0.0", "Accepts multiple `element` arguments."),
+        ])
+        .keys(&[key(ks::RW | ks::INSERT, index(1), range(0, 1, 0))]),
+
+    // ---- set ----
+    cmd("sadd", -3, WRITE | DENYOOM | FAST, 1, 1, 1, &["write", "set", "fast"])
+        .docs("set", "1.0.0",
+            "O(1) for each element added, so O(N) to add N elements when the command is called \
+             with multiple arguments.",
+            "Add one or more members to a set")
+        .history(&[
+            ("2.4.0", "Accepts multiple `member` arguments."),
+        ])
+        .keys(&[key(ks::RW | ks::INSERT, index(1), range(0, 1, 0))]),
+    cmd("scard", 2, READONLY | FAST, 1, 1, 1, &["read", "set", "fast"])
+        .docs("set", "1.0.0", "O(1)", "Get the number of members in a set")
+        .keys(&[key(ks::RO, index(1), range(0, 1, 0))]),
+    cmd("sdiff", -2, READONLY, 1, -1, 1, &["read", "set", "slow"])
+        .docs("set", "1.0.0", "O(N) where N is the total number of elements in all given sets.",
+            "Subtract multiple sets")
+        .tips(&["nondeterministic_output_order"])
+        .keys(&[key(ks::RO | ks::ACCESS, index(1), range(-1, 1, 0))]),
+    cmd("sdiffstore", -3, WRITE | DENYOOM, 1, -1, 1, &["write", "set", "slow"])
+        .docs("set", "1.0.0", "O(N) where N is the total number of elements in all given sets.",
+            "Subtract multiple sets and store the resulting set in a key")
+        .keys(&[
+            key(ks::OW | ks::UPDATE, index(1), range(0, 1, 0)),
+            key(ks::RO | ks::ACCESS, index(2), range(-1, 1, 0)),
+        ]),
+    cmd("sinter", -2, READONLY, 1, -1, 1, &["read", "set", "slow"])
+        .docs("set", "1.0.0",
+            "O(N*M) worst case where N is the cardinality of the smallest set and M is the number \
+             of sets.",
+            "Intersect multiple sets")
+        .tips(&["nondeterministic_output_order"])
+        .keys(&[key(ks::RO | ks::ACCESS, index(1), range(-1, 1, 0))]),
+    cmd("sintercard", -3, READONLY | MOVABLE_KEYS, 0, 0, 0, &["read", "set", "slow"])
+        .docs("set", "7.0.0",
+            "O(N*M) worst case where N is the cardinality of the smallest set and M is the number \
+             of sets.",
+            "Intersect multiple sets and return the cardinality of the result")
+        .keys(&[key(ks::RO | ks::ACCESS, index(1), keynum(0, 1, 1))]),
+    cmd("sinterstore", -3, WRITE | DENYOOM, 1, -1, 1, &["write", "set", "slow"])
+        .docs("set", "1.0.0",
+            "O(N*M) worst case where N is the cardinality of the smallest set and M is the number \
+             of sets.",
+            "Intersect multiple sets and store the resulting set in a key")
+        .keys(&[
+            key(ks::RW | ks::UPDATE, index(1), range(0, 1, 0)),
+            key(ks::RO | ks::ACCESS, index(2), range(-1, 1, 0)),
+        ]),
+    cmd("sismember", 3, READONLY | FAST, 1, 1, 1, &["read", "set", "fast"])
+        .docs("set", "1.0.0", "O(1)", "Determine if a given value is a member of a set")
+        .keys(&[key(ks::RO, index(1), range(0, 1, 0))]),
+    cmd("smembers", 2, READONLY, 1, 1, 1, &["read", "set", "slow"])
+        .docs("set", "1.0.0", "O(N) where N is the set cardinality.",
+            "Get all the members in a set")
+        .tips(&["nondeterministic_output_order"])
+        .keys(&[key(ks::RO | ks::ACCESS, index(1), range(0, 1, 0))]),
+    cmd("smismember", -3, READONLY | FAST, 1, 1, 1, &["read", "set", "fast"])
+        .docs("set", "6.2.0", "O(N) where N is the number of elements being checked for membership",
+            "Returns the membership associated with the given elements for a set")
+        .keys(&[key(ks::RO | ks::ACCESS, index(1), range(0, 1, 0))]),
+    cmd("smove", 4, WRITE | FAST, 1, 2, 1, &["write", "set", "fast"])
+        .docs("set", "1.0.0", "O(1)", "Move a member from one set to another")
+        .keys(&[
+            key(ks::RW | ks::ACCESS | ks::DELETE, index(1), range(0, 1, 0)),
+            key(ks::RW | ks::INSERT, index(2), range(0, 1, 0)),
+        ]),
+    cmd("spop", -2, WRITE | FAST, 1, 1, 1, &["write", "set", "fast"])
+        .docs("set", "1.0.0",
+            "Without the count argument O(1), otherwise O(N) where N is the value of the passed \
+             count.",
+            "Remove and return one or multiple random members from a set")
+        .history(&[
+            ("3.2.0", "Added the `count` argument."),
+        ])
+        .tips(&["nondeterministic_output"])
+        .keys(&[key(ks::RW | ks::ACCESS | ks::DELETE, index(1), range(0, 1, 0))]),
+    cmd("srandmember", -2, READONLY, 1, 1, 1, &["read", "set", "slow"])
+        .docs("set", "1.0.0",
+            "Without the count argument O(1), otherwise O(N) where N is the absolute value of the \
+             passed count.",
+            "Get one or multiple random members from a set")
+        .history(&[
+            ("2.6.0", "Added the optional `count` argument."),
+        ])
+        .tips(&["nondeterministic_output"])
+        .keys(&[key(ks::RO | ks::ACCESS, index(1), range(0, 1, 0))]),
+    cmd("srem", -3, WRITE | FAST, 1, 1, 1, &["write", "set", "fast"])
+        .docs("set", "1.0.0", "O(N) where N is the number of members to be removed.",
+            "Remove one or more members from a set")
+        .history(&[
+            ("2.4.0", "Accepts multiple `member` arguments."),
+        ])
+        .keys(&[key(ks::RW | ks::DELETE, index(1), range(0, 1, 0))]),
+    cmd("sscan", -3, READONLY, 1, 1, 1, &["read", "set", "slow"])
+        .docs("set", "2.8.0",
+            "O(1) for every call. O(N) for a complete iteration, including enough command calls \
+             for the cursor to return back to 0. N is the number of elements inside the \
+             collection..",
+            "Incrementally iterate Set elements")
+        .tips(&["nondeterministic_output"])
+        .keys(&[key(ks::RO | ks::ACCESS, index(1), range(0, 1, 0))]),
+    cmd("sunion", -2, READONLY, 1, -1, 1, &["read", "set", "slow"])
+        .docs("set", "1.0.0", "O(N) where N is the total number of elements in all given sets.",
+            "Add multiple sets")
+        .tips(&["nondeterministic_output_order"])
+        .keys(&[key(ks::RO | ks::ACCESS, index(1), range(-1, 1, 0))]),
+    cmd("sunionstore", -3, WRITE | DENYOOM, 1, -1, 1, &["write", "set", "slow"])
+        .docs("set", "1.0.0", "O(N) where N is the total number of elements in all given sets.",
+            "Add multiple sets and store the resulting set in a key")
+        .keys(&[
+            key(ks::OW | ks::UPDATE, index(1), range(0, 1, 0)),
+            key(ks::RO | ks::ACCESS, index(2), range(-1, 1, 0)),
+        ]),
+
+    // ---- sorted-set ----
+    cmd("bzmpop", -5, WRITE | BLOCKING | MOVABLE_KEYS, 0, 0, 0,
+            &["write", "sortedset", "slow", "blocking"])
+        .docs("sorted-set", "7.0.0",
+            "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of \
+             elements in the sorted set, and M being the number of elements popped.",
+            "Remove and return members with scores in a sorted set or block until one is available")
+        .keys(&[key(ks::RW | ks::ACCESS | ks::DELETE, index(2), keynum(0, 1, 1))]),
+    cmd("bzpopmax", -3, WRITE | NOSCRIPT | BLOCKING | FAST, 1, -2, 1,
+            &["write", "sortedset", "fast", "blocking"])
+        .docs("sorted-set", "5.0.0",
+            "O(log(N)) with N being the number of elements in the sorted set.",
+            "Remove and return the member with the highest score from one or more sorted sets, or \
+             block until one is available")
+        .history(&[
+            ("6.0.0", "`timeout` is interpreted as a double instead of an integer."),
+        ])
+        .keys(&[key(ks::RW | ks::ACCESS | ks::DELETE, index(1), range(-2, 1, 0))]),
+    cmd("bzpopmin", -3, WRITE | NOSCRIPT | BLOCKING | FAST, 1, -2, 1,
+            &["write", "sortedset", "fast", "blocking"])
+        .docs("sorted-set", "5.0.0",
+            "O(log(N)) with N being the number of elements in the sorted set.",
+            "Remove and return the member with the lowest score from one or more sorted sets, or \
+             block until one is available")
+        .history(&[
+            ("6.0.0", "`timeout` is interpreted as a double instead of an integer."),
+        ])
+        .keys(&[key(ks::RW | ks::ACCESS | ks::DELETE, index(1), range(-2, 1, 0))]),
+    cmd("zadd", -4, WRITE | DENYOOM | FAST, 1, 1, 1, &["write", "sortedset", "fast"])
+        .docs("sorted-set", "1.2.0",
+            "O(log(N)) for each item added, where N is the number of elements in the sorted set.",
+            "Add one or more members to a sorted set, or update its score if it already exists")
+        .history(&[
+            ("2.4.0", "Accepts multiple elements."),
+            ("3.0.2", "Added the `XX`, `NX`, `CH` and `INCR` options."),
+            ("6.2.0", "Added the `GT` and `LT` options."),
+        ])
+        .keys(&[key(ks::RW | ks::UPDATE, index(1), range(0, 1, 0))]),
+    cmd("zcard", 2, READONLY | FAST, 1, 1, 1, &["read", "sortedset", "fast"])
+        .docs("sorted-set", "1.2.0", "O(1)", "Get the number of members in a sorted set")
+        .keys(&[key(ks::RO, index(1), range(0, 1, 0))]),
+    cmd("zcount", 4, READONLY | FAST, 1, 1, 1, &["read", "sortedset", "fast"])
+        .docs("sorted-set", "2.0.0",
+            "O(log(N)) with N being the number of elements in the sorted set.",
+            "Count the members in a sorted set with scores within the given values")
+        .keys(&[key(ks::RO | ks::ACCESS, index(1), range(0, 1, 0))]),
+    cmd("zdiff", -3, READONLY | MOVABLE_KEYS, 0, 0, 0, &["read", "sortedset", "slow"])
+        .docs("sorted-set", "6.2.0",
+            "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the \
+             sets, N is the size of the first set, and K is the size of the result set.",
+            "Subtract multiple sorted sets")
+        .keys(&[key(ks::RO | ks::ACCESS, index(1), keynum(0, 1, 1))]),
+    cmd("zdiffstore", -4, WRITE | DENYOOM | MOVABLE_KEYS, 1, 1, 1, &["write", "sortedset", "slow"])
+        .docs("sorted-set", "6.2.0",
+            "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the \
+             sets, N is the size of the first set, and K is the size of the result set.",
+            "Subtract multiple sorted sets and store the resulting sorted set in a new key")
+        .keys(&[
+            key(ks::OW | ks::UPDATE, index(1), range(0, 1, 0)),
+            key(ks::RO | ks::ACCESS, index(2), keynum(0, 1, 1)),
+        ]),
+    cmd("zincrby", 4, WRITE | DENYOOM | FAST, 1, 1, 1, &["write", "sortedset", "fast"])
+        .docs("sorted-set", "1.2.0",
+            "O(log(N)) where N is the number of elements in the sorted set.",
+            "Increment the score of a member in a sorted set")
+        .keys(&[key(ks::RW | ks::ACCESS | ks::UPDATE, index(1), range(0, 1, 0))]),
+    cmd("zinter", -3, READONLY | MOVABLE_KEYS, 0, 0, 0, &["read", "sortedset", "slow"])
+        .docs("sorted-set", "6.2.0",
+            "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the \
+             number of input sorted sets and M being the number of elements in the resulting \
+             sorted set.",
+            "Intersect multiple sorted sets")
+        .keys(&[key(ks::RO | ks::ACCESS, index(1), keynum(0, 1, 1))]),
+    cmd("zintercard", -3, READONLY | MOVABLE_KEYS, 0, 0, 0, &["read", "sortedset", "slow"])
+        .docs("sorted-set", "7.0.0",
+            "O(N*K) worst case with N being the smallest input sorted set, K being the number of \
+             input sorted sets.",
+            "Intersect multiple sorted sets and return the cardinality of the result")
+        .keys(&[key(ks::RO | ks::ACCESS, index(1), keynum(0, 1, 1))]),
+    cmd("zinterstore", -4, WRITE | DENYOOM | MOVABLE_KEYS, 1, 1, 1, &["write", "sortedset", "slow"])
+        .docs("sorted-set", "2.0.0",
+            "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the \
+             number of input sorted sets and M being the number of elements in the resulting \
+             sorted set.",
+            "Intersect multiple sorted sets and store the resulting sorted set in a new key")
+        .keys(&[
+            key(ks::OW | ks::UPDATE, index(1), range(0, 1, 0)),
+            key(ks::RO | ks::ACCESS, index(2), keynum(0, 1, 1)),
+        ]),
+    cmd("zlexcount", 4, READONLY | FAST, 1, 1, 1, &["read", "sortedset", "fast"])
+        .docs("sorted-set", "2.8.9",
+            "O(log(N)) with N being the number of elements in the sorted set.",
+            "Count the number of members in a sorted set between a given lexicographical range")
+        .keys(&[key(ks::RO | ks::ACCESS, index(1), range(0, 1, 0))]),
+    cmd("zmpop", -4, WRITE | MOVABLE_KEYS, 0, 0, 0, &["write", "sortedset", "slow"])
+        .docs("sorted-set", "7.0.0",
+            "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of \
+             elements in the sorted set, and M being the number of elements popped.",
+            "Remove and return members with scores in a sorted set")
+        .keys(&[key(ks::RW | ks::ACCESS | ks::DELETE, index(1), keynum(0, 1, 1))]),
+    cmd("zmscore", -3, READONLY | FAST, 1, 1, 1, &["read", "sortedset", "fast"])
+        .docs("sorted-set", "6.2.0", "O(N) where N is the number of members being requested.",
+            "Get the score associated with the given members in a sorted set")
+        .keys(&[key(ks::RO | ks::ACCESS, index(1), range(0, 1, 0))]),
+    cmd("zpopmax", -2, WRITE | FAST, 1, 1, 1, &["write", "sortedset", "fast"])
+        .docs("sorted-set", "5.0.0",
+            "O(log(N)*M) with N being the number of elements in the sorted set, and M being the \
+             number of elements popped.",
+            "Remove and return members with the highest scores in a sorted set")
+        .keys(&[key(ks::RW | ks::ACCESS | ks::DELETE, index(1), range(0, 1, 0))]),
+    cmd("zpopmin", -2, WRITE | FAST, 1, 1, 1, &["write", "sortedset", "fast"])
+        .docs("sorted-set", "5.0.0",
+            "O(log(N)*M) with N being the number of elements in the sorted set, and M being the \
+             number of elements popped.",
+            "Remove and return members with the lowest scores in a sorted set")
+        .keys(&[key(ks::RW | ks::ACCESS | ks::DELETE, index(1), range(0, 1, 0))]),
+    cmd("zrandmember", -2, READONLY, 1, 1, 1, &["read", "sortedset", "slow"])
+        .docs("sorted-set", "6.2.0", "O(N) where N is the number of elements returned",
+            "Get one or multiple random elements from a sorted set")
+        .tips(&["nondeterministic_output"])
+        .keys(&[key(ks::RO | ks::ACCESS, index(1), range(0, 1, 0))]),
+    cmd("zrange", -4, READONLY, 1, 1, 1, &["read", "sortedset", "slow"])
+        .docs("sorted-set", "1.2.0",
+            "O(log(N)+M) with N being the number of elements in the sorted set and M the number of \
+             elements returned.",
+            "Return a range of members in a sorted set")
+        .history(&[
+            ("6.2.0", "Added the `REV`, `BYSCORE`, `BYLEX` and `LIMIT` options."),
+        ])
+        .keys(&[key(ks::RO | ks::ACCESS, index(1), range(0, 1, 0))]),
+    cmd("zrangebylex", -4, READONLY, 1, 1, 1, &["read", "sortedset", "slow"])
+        .docs("sorted-set", "2.8.9",
+            "O(log(N)+M) with N being the number of elements in the sorted set and M the number of \
+             elements being returned. If M is constant (e.g. always asking for the first 10 \
+             elements with LIMIT), you can consider it O(log(N)).",
+            "Return a range of members in a sorted set, by lexicographical range")
+        .doc_flags(&["deprecated"])
+        .deprecated("6.2.0", "`ZRANGE` with the `BYLEX` argument")
+        .keys(&[key(ks::RO | ks::ACCESS, index(1), range(0, 1, 0))]),
+    cmd("zrangebyscore", -4, READONLY, 1, 1, 1, &["read", "sortedset", "slow"])
+        .docs("sorted-set", "1.0.5",
+            "O(log(N)+M) with N being the number of elements in the sorted set and M the number of \
+             elements being returned. If M is constant (e.g. always asking for the first 10 \
+             elements with LIMIT), you can consider it O(log(N)).",
+            "Return a range of members in a sorted set, by score")
+        .doc_flags(&["deprecated"])
+        .deprecated("6.2.0", "`ZRANGE` with the `BYSCORE` argument")
+        .history(&[
+            ("2.0.0", "Added the `WITHSCORES` modifier."),
+        ])
+        .keys(&[key(ks::RO | ks::ACCESS, index(1), range(0, 1, 0))]),
+    cmd("zrangestore", -5, WRITE | DENYOOM, 1, 2, 1, &["write", "sortedset", "slow"])
+        .docs("sorted-set", "6.2.0",
+            "O(log(N)+M) with N being the number of elements in the sorted set and M the number of \
+             elements stored into the destination key.",
+            "Store a range of members from sorted set into another key")
+        .keys(&[
+            key(ks::OW | ks::UPDATE, index(1), range(0, 1, 0)),
+            key(ks::RO | ks::ACCESS, index(2), range(0, 1, 0)),
+        ]),
+    cmd("zrank", 3, READONLY | FAST, 1, 1, 1, &["read", "sortedset", "fast"])
+        .docs("sorted-set", "2.0.0", "O(log(N))", "Determine the index of a member in a sorted set")
+        .keys(&[key(ks::RO | ks::ACCESS, index(1), range(0, 1, 0))]),
+    cmd("zrem", -3, WRITE | FAST, 1, 1, 1, &["write", "sortedset", "fast"])
+        .docs("sorted-set", "1.2.0",
+            "O(M*log(N)) with N being the number of elements in the sorted set and M the number of \
+             elements to be removed.",
+            "Remove one or more members from a sorted set")
+        .history(&[
+            ("2.4.0", "Accepts multiple elements."),
+        ])
+        .keys(&[key(ks::RW | ks::DELETE, index(1), range(0, 1, 0))]),
+    cmd("zremrangebylex", 4, WRITE, 1, 1, 1, &["write", "sortedset", "slow"])
+        .docs("sorted-set", "2.8.9",
+            "O(log(N)+M) with N being the number of elements in the sorted set and M the number of \
+             elements removed by the operation.",
+            "Remove all members in a sorted set between the given lexicographical range")
+        .keys(&[key(ks::RW | ks::DELETE, index(1), range(0, 1, 0))]),
+    cmd("zremrangebyrank", 4, WRITE, 1, 1, 1, &["write", "sortedset", "slow"])
+        .docs("sorted-set", "2.0.0",
+            "O(log(N)+M) with N being the number of elements in the sorted set and M the number of \
+             elements removed by the operation.",
+            "Remove all members in a sorted set within the given indexes")
+        .keys(&[key(ks::RW | ks::DELETE, index(1), range(0, 1, 0))]),
+    cmd("zremrangebyscore", 4, WRITE, 1, 1, 1, &["write", "sortedset", "slow"])
+        .docs("sorted-set", "1.2.0",
+            "O(log(N)+M) with N being the number of elements in the sorted set and M the number of \
+             elements removed by the operation.",
+            "Remove all members in a sorted set within the given scores")
+        .keys(&[key(ks::RW | ks::DELETE, index(1), range(0, 1, 0))]),
+    cmd("zrevrange", -4, READONLY, 1, 1, 1, &["read", "sortedset", "slow"])
+        .docs("sorted-set", "1.2.0",
+            "O(log(N)+M) with N being the number of elements in the sorted set and M the number of \
+             elements returned.",
+            "Return a range of members in a sorted set, by index, with scores ordered from high to \
+             low")
+        .doc_flags(&["deprecated"])
+        .deprecated("6.2.0", "`ZRANGE` with the `REV` argument")
+        .keys(&[key(ks::RO | ks::ACCESS, index(1), range(0, 1, 0))]),
+    cmd("zrevrangebylex", -4, READONLY, 1, 1, 1, &["read", "sortedset", "slow"])
+        .docs("sorted-set", "2.8.9",
+            "O(log(N)+M) with N being the number of elements in the sorted set and M the number of \
+             elements being returned. If M is constant (e.g. always asking for the first 10 \
+             elements with LIMIT), you can consider it O(log(N)).",
+            "Return a range of members in a sorted set, by lexicographical range, ordered from \
+             higher to lower strings.")
+        .doc_flags(&["deprecated"])
+        .deprecated("6.2.0", "`ZRANGE` with the `REV` and `BYLEX` arguments")
+        .keys(&[key(ks::RO | ks::ACCESS, index(1), range(0, 1, 0))]),
+    cmd("zrevrangebyscore", -4, READONLY, 1, 1, 1, &["read", "sortedset", "slow"])
+        .docs("sorted-set", "2.2.0",
+            "O(log(N)+M) with N being the number of elements in the sorted set and M the number of \
+             elements being returned. If M is constant (e.g. always asking for the first 10 \
+             elements with LIMIT), you can consider it O(log(N)).",
+            "Return a range of members in a sorted set, by score, with scores ordered from high to \
+             low")
+        .doc_flags(&["deprecated"])
+        .deprecated("6.2.0", "`ZRANGE` with the `REV` and `BYSCORE` arguments")
+        .history(&[
+            ("2.1.6", "`min` and `max` can be exclusive."),
+        ])
+        .keys(&[key(ks::RO | ks::ACCESS, index(1), range(0, 1, 0))]),
+    cmd("zrevrank", 3, READONLY | FAST, 1, 1, 1, &["read", "sortedset", "fast"])
+        .docs("sorted-set", "2.0.0", "O(log(N))",
+            "Determine the index of a member in a sorted set, with scores ordered from high to low")
+        .keys(&[key(ks::RO | ks::ACCESS, index(1), range(0, 1, 0))]),
+    cmd("zscan", -3, READONLY, 1, 1, 1, &["read", "sortedset", "slow"])
+        .docs("sorted-set", "2.8.0",
+            "O(1) for every call. O(N) for a complete iteration, including enough command calls \
+             for the cursor to return back to 0. N is the number of elements inside the \
+             collection..",
+            "Incrementally iterate sorted sets elements and associated scores")
+        .tips(&["nondeterministic_output"])
+        .keys(&[key(ks::RO | ks::ACCESS, index(1), range(0, 1, 0))]),
+    cmd("zscore", 3, READONLY | FAST, 1, 1, 1, &["read", "sortedset", "fast"])
+        .docs("sorted-set", "1.2.0", "O(1)",
+            "Get the score associated with the given member in a sorted set")
+        .keys(&[key(ks::RO | ks::ACCESS, index(1), range(0, 1, 0))]),
+    cmd("zunion", -3, READONLY | MOVABLE_KEYS, 0, 0, 0, &["read", "sortedset", "slow"])
+        .docs("sorted-set", "6.2.0",
+            "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M \
+             being the number of elements in the resulting sorted set.",
+            "Add multiple sorted sets")
+        .keys(&[key(ks::RO | ks::ACCESS, index(1), keynum(0, 1, 1))]),
+    cmd("zunionstore", -4, WRITE | DENYOOM | MOVABLE_KEYS, 1, 1, 1, &["write", "sortedset", "slow"])
+        .docs("sorted-set", "2.0.0",
+            "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M \
+             being the number of elements in the resulting sorted set.",
+            "Add multiple sorted sets and store the resulting sorted set in a new key")
+        .keys(&[
+            key(ks::OW | ks::UPDATE, index(1), range(0, 1, 0)),
+            key(ks::RO | ks::ACCESS, index(2), keynum(0, 1, 1)),
+        ]),
+
+    // ---- hash ----
+    cmd("hdel", -3, WRITE | FAST, 1, 1, 1, &["write", "hash", "fast"])
+        .docs("hash", "2.0.0", "O(N) where N is the number of fields to be removed.",
+            "Delete one or more hash fields")
+        .history(&[
+            ("2.4.0", "Accepts multiple `field` arguments."),
+        ])
+        .keys(&[key(ks::RW | ks::DELETE, index(1), range(0, 1, 0))]),
+    cmd("hexists", 3, READONLY | FAST, 1, 1, 1, &["read", "hash", "fast"])
+        .docs("hash", "2.0.0", "O(1)", "Determine if a hash field exists")
+        .keys(&[key(ks::RO, index(1), range(0, 1, 0))]),
+    cmd("hget", 3, READONLY | FAST, 1, 1, 1, &["read", "hash", "fast"])
+        .docs("hash", "2.0.0", "O(1)", "Get the value of a hash field")
+        .keys(&[key(ks::RO | ks::ACCESS, index(1), range(0, 1, 0))]),
+    cmd("hgetall", 2, READONLY, 1, 1, 1, &["read", "hash", "slow"])
+        .docs("hash", "2.0.0", "O(N) where N is the size of the hash.",
+            "Get all the fields and values in a hash")
+        .tips(&["nondeterministic_output_order"])
+        .keys(&[key(ks::RO | ks::ACCESS, index(1), range(0, 1, 0))]),
+    cmd("hincrby", 4, WRITE | DENYOOM | FAST, 1, 1, 1, &["write", "hash", "fast"])
+        .docs("hash", "2.0.0", "O(1)",
+            "Increment the integer value of a hash field by the given number")
+        .keys(&[key(ks::RW | ks::ACCESS | ks::UPDATE, index(1), range(0, 1, 0))]),
+    cmd("hincrbyfloat", 4, WRITE | DENYOOM | FAST, 1, 1, 1, &["write", "hash", "fast"])
+        .docs("hash", "2.6.0", "O(1)",
+            "Increment the float value of a hash field by the given amount")
+        .keys(&[key(ks::RW | ks::ACCESS | ks::UPDATE, index(1), range(0, 1, 0))]),
+    cmd("hkeys", 2, READONLY, 1, 1, 1, &["read", "hash", "slow"])
+        .docs("hash", "2.0.0", "O(N) where N is the size of the hash.",
+            "Get all the fields in a hash")
+        .tips(&["nondeterministic_output_order"])
+        .keys(&[key(ks::RO | ks::ACCESS, index(1), range(0, 1, 0))]),
+    cmd("hlen", 2, READONLY | FAST, 1, 1, 1, &["read", "hash", "fast"])
+        .docs("hash", "2.0.0", "O(1)", "Get the number of fields in a hash")
+        .keys(&[key(ks::RO, index(1), range(0, 1, 0))]),
+    cmd("hmget", -3, READONLY | FAST, 1, 1, 1, &["read", "hash", "fast"])
+        .docs("hash", "2.0.0", "O(N) where N is the number of fields being requested.",
+            "Get the values of all the given hash fields")
+        .keys(&[key(ks::RO | ks::ACCESS, index(1), range(0, 1, 0))]),
+    cmd("hmset", -4, WRITE | DENYOOM | FAST, 1, 1, 1, &["write", "hash", "fast"])
+        .docs("hash", "2.0.0", "O(N) where N is the number of fields being set.",
+            "Set multiple hash fields to multiple values")
+        .doc_flags(&["deprecated"])
+        .deprecated("4.0.0", "`HSET` with multiple field-value pairs")
+        .keys(&[key(ks::RW | ks::UPDATE, index(1), range(0, 1, 0))]),
+    cmd("hrandfield", -2, READONLY, 1, 1, 1, &["read", "hash", "slow"])
+        .docs("hash", "6.2.0", "O(N) where N is the number of fields returned",
+            "Get one or multiple random fields from a hash")
+        .tips(&["nondeterministic_output"])
+        .keys(&[key(ks::RO | ks::ACCESS, index(1), range(0, 1, 0))]),
+    cmd("hscan", -3, READONLY, 1, 1, 1, &["read", "hash", "slow"])
+        .docs("hash", "2.8.0",
+            "O(1) for every call. O(N) for a complete iteration, including enough command calls \
+             for the cursor to return back to 0. N is the number of elements inside the \
+             collection..",
+            "Incrementally iterate hash fields and associated values")
+        .tips(&["nondeterministic_output"])
+        .keys(&[key(ks::RO | ks::ACCESS, index(1), range(0, 1, 0))]),
+    cmd("hset", -4, WRITE | DENYOOM | FAST, 1, 1, 1, &["write", "hash", "fast"])
+        .docs("hash", "2.0.0",
+            "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the \
+             command is called with multiple field/value pairs.",
+            "Set the string value of a hash field")
+        .history(&[
+            ("4.0.0", "Accepts multiple `field` and `value` arguments."),
+        ])
+        .keys(&[key(ks::RW | ks::UPDATE, index(1), range(0, 1, 0))]),
+    cmd("hsetnx", 4, WRITE | DENYOOM | FAST, 1, 1, 1, &["write", "hash", "fast"])
+        .docs("hash", "2.0.0", "O(1)",
+            "Set the value of a hash field, only if the field does not exist")
+        .keys(&[key(ks::RW | ks::INSERT, index(1), range(0, 1, 0))]),
+    cmd("hstrlen", 3, READONLY | FAST, 1, 1, 1, &["read", "hash", "fast"])
+        .docs("hash", "3.2.0", "O(1)", "Get the length of the value of a hash field")
+        .keys(&[key(ks::RO, index(1), range(0, 1, 0))]),
+    cmd("hvals", 2, READONLY, 1, 1, 1, &["read", "hash", "slow"])
+        .docs("hash", "2.0.0", "O(N) where N is the size of the hash.",
+            "Get all the values in a hash")
+        .tips(&["nondeterministic_output_order"])
+        .keys(&[key(ks::RO | ks::ACCESS, index(1), range(0, 1, 0))]),
+
+    // ---- hyperloglog ----
+    cmd("pfadd", -2, WRITE | DENYOOM | FAST, 1, 1, 1, &["write", "hyperloglog", "fast"])
+        .docs("hyperloglog", "2.8.9", "O(1) to add every element.",
+            "Adds the specified elements to the specified HyperLogLog.")
+        .keys(&[key(ks::RW | ks::INSERT, index(1), range(0, 1, 0))]),
+    cmd("pfcount", -2, READONLY, 1, -1, 1, &["read", "hyperloglog", "slow"])
+        .docs("hyperloglog", "2.8.9",
+            "O(1) with a very small average constant time when called with a single key. O(N) with \
+             N being the number of keys, and much bigger constant times, when called with multiple \
+             keys.",
+            "Return the approximated cardinality of the set(s) observed by the HyperLogLog at \
+             key(s).")
+        .keys(&[
+            key(ks::RW | ks::ACCESS, index(1), range(-1, 1, 0))
+                .notes("RW because it may change the internal representation of the key, and \
+                     propagate to replicas"),
+        ]),
+    cmd("pfmerge", -2, WRITE | DENYOOM, 1, -1, 1, &["write", "hyperloglog", "slow"])
+        .docs("hyperloglog", "2.8.9", "O(N) to merge N HyperLogLogs, but with high constant times.",
+            "Merge N different HyperLogLogs into a single one.")
+        .keys(&[
+            key(ks::RW | ks::ACCESS | ks::INSERT, index(1), range(0, 1, 0)),
+            key(ks::RO | ks::ACCESS, index(2), range(-1, 1, 0)),
+        ]),
+
     // ---- pubsub ----
     cmd("psubscribe", -2, PUBSUB | NOSCRIPT | LOADING | STALE, 0, 0, 0, &["pubsub", "slow"])
         .docs("pubsub", "2.0.0",

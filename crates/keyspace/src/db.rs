@@ -1,7 +1,7 @@
 //! One database: the key → entry map, the index of keys with a TTL (for the active
 //! expiry sweep), and the registry of watched keys.
 
-use crate::{Key, Value, WatchFlag};
+use crate::{Collection, Key, Value, WatchFlag, WrongType};
 use indexmap::{IndexMap, IndexSet};
 use std::collections::HashMap;
 
@@ -42,6 +42,10 @@ pub struct Db {
     /// Where the next active-expiry sweep continues.
     sweep_cursor: usize,
     watched: HashMap<Key, Vec<WatchFlag>, Hasher>,
+    /// Keys that blocked clients (BLPOP …) wait on, with the number of waiters.
+    blocked: HashMap<Key, usize, Hasher>,
+    /// Blocked-on keys written since last taken: their waiters may now be served.
+    ready: Vec<Key>,
     /// Keys removed because their TTL passed (lazily or actively) since last taken.
     pub expired_count: u64,
 }
@@ -191,20 +195,106 @@ impl Db {
         }
     }
 
-    /// Marks a key as modified for WATCH (every write path calls this).
-    pub fn signal(&self, key: &[u8]) {
+    /// The collection of type `T` at `key`, for reading or changing in place: None
+    /// if the key is missing, `WrongType` if it holds another type. Touches its
+    /// access time. After changing it, call `modified`.
+    pub fn get_coll<T: Collection>(
+        &mut self,
+        key: &[u8],
+        now_ms: u64,
+    ) -> Result<Option<&mut T>, WrongType> {
+        match self.get_mut(key, now_ms) {
+            None => Ok(None),
+            Some(e) => T::of_mut(&mut e.value).map(Some).ok_or(WrongType),
+        }
+    }
+
+    /// The collection at `key`, created empty when missing. The caller adds to it
+    /// and then calls `modified` (which removes it again if it stayed empty).
+    pub fn coll_or_default<T: Collection>(
+        &mut self,
+        key: &[u8],
+        now_ms: u64,
+    ) -> Result<&mut T, WrongType> {
+        if self.get_coll::<T>(key, now_ms)?.is_none() {
+            self.set(key, T::default().into_value(), Ttl::Clear, now_ms);
+        }
+        let e = self
+            .map
+            .get_mut(key)
+            .expect("present: just looked up or created");
+        Ok(T::of_mut(&mut e.value).expect("checked type"))
+    }
+
+    /// Records an in-place change of `key`'s value: signals WATCH and blocked
+    /// clients, and deletes the key if it is now an empty aggregate (Redis never
+    /// keeps empty lists, hashes, sets or sorted sets). True if it was deleted.
+    pub fn modified(&mut self, key: &[u8]) -> bool {
+        self.signal(key);
+        if self
+            .map
+            .get(key)
+            .is_some_and(|e| e.value.is_empty_collection())
+        {
+            self.remove(key);
+            return true;
+        }
+        false
+    }
+
+    /// Registers one more blocked client waiting on `key`.
+    pub fn block_on(&mut self, key: &[u8]) {
+        *self.blocked.entry(key.into()).or_default() += 1;
+    }
+
+    /// Removes one blocked client's registration on `key`.
+    pub fn unblock_on(&mut self, key: &[u8]) {
+        if let Some(n) = self.blocked.get_mut(key) {
+            *n -= 1;
+            if *n == 0 {
+                self.blocked.remove(key);
+            }
+        }
+    }
+
+    /// Takes the blocked-on keys written since the last call, in the order they
+    /// were first written.
+    pub fn take_ready(&mut self) -> Vec<Key> {
+        std::mem::take(&mut self.ready)
+    }
+
+    /// Whether any blocked-on key was written since `take_ready`.
+    pub fn has_ready(&self) -> bool {
+        !self.ready.is_empty()
+    }
+
+    /// Marks a key as modified for WATCH and for blocked clients (every write
+    /// path calls this).
+    pub fn signal(&mut self, key: &[u8]) {
         if !self.watched.is_empty() {
             if let Some(flags) = self.watched.get(key) {
                 flags.iter().for_each(WatchFlag::set);
             }
         }
+        if !self.blocked.is_empty()
+            && self.blocked.contains_key(key)
+            && !self.ready.iter().any(|k| k.as_slice() == key)
+        {
+            self.ready.push(key.into());
+        }
     }
 
-    /// Marks every watcher of a key that exists here as dirty (FLUSHDB, SWAPDB).
-    pub fn signal_all_existing(&self) {
+    /// Marks every watcher of a key that exists here as dirty (FLUSHDB, SWAPDB),
+    /// and every blocked-on key that exists as ready.
+    pub fn signal_all_existing(&mut self) {
         for (key, flags) in &self.watched {
             if self.map.contains_key(key) {
                 flags.iter().for_each(WatchFlag::set);
+            }
+        }
+        for key in self.blocked.keys() {
+            if self.map.contains_key(key) && !self.ready.contains(key) {
+                self.ready.push(key.clone());
             }
         }
     }

@@ -6,13 +6,15 @@ mod bytes;
 mod db;
 pub mod glob;
 mod keyspace;
+pub mod types;
 mod value;
 mod watch;
 
 pub use bytes::SmallBytes;
 pub use db::{Db, Entry, Ttl};
 pub use keyspace::{Keyspace, KeyspaceStats};
-pub use value::{itoa_buf as value_buf, parse_i64, Value};
+pub use types::{Hash, List, Set, ZSet};
+pub use value::{itoa_buf as value_buf, parse_i64, Collection, Value, WrongType};
 pub use watch::WatchFlag;
 
 /// Keys are immutable byte strings, short ones stored inline.

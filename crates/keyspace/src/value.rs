@@ -1,8 +1,10 @@
 //! Stored values. Strings keep Redis's three encodings (int, embstr, raw) because
 //! OBJECT ENCODING reports them and clients and tools look at it.
 
-/// A stored value. Only strings exist so far; lists, hashes, sets and sorted
-/// sets join this enum as their own variants.
+use crate::types::{Hash, List, Set, ZSet};
+
+/// A stored value. Aggregates are boxed so that the common case, a string, keeps
+/// the value at 32 bytes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     /// A string that is the canonical text of an i64 ("int" encoding).
@@ -11,7 +13,49 @@ pub enum Value {
     Str(crate::SmallBytes),
     /// A string grown in place by APPEND, SETRANGE or SETBIT ("raw").
     Raw(Vec<u8>),
+    List(Box<List>),
+    Hash(Box<Hash>),
+    Set(Box<Set>),
+    ZSet(Box<ZSet>),
 }
+
+/// The reply to an operation on a key of another type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WrongType;
+
+/// An aggregate type stored in a `Value`: lets `Db` hand out a typed reference and
+/// check the type in one place.
+pub trait Collection: Default + Sized {
+    fn of(v: &Value) -> Option<&Self>;
+    fn of_mut(v: &mut Value) -> Option<&mut Self>;
+    fn into_value(self) -> Value;
+}
+
+macro_rules! collection {
+    ($ty:ident) => {
+        impl Collection for $ty {
+            fn of(v: &Value) -> Option<&Self> {
+                match v {
+                    Value::$ty(c) => Some(c),
+                    _ => None,
+                }
+            }
+            fn of_mut(v: &mut Value) -> Option<&mut Self> {
+                match v {
+                    Value::$ty(c) => Some(c),
+                    _ => None,
+                }
+            }
+            fn into_value(self) -> Value {
+                Value::$ty(Box::new(self))
+            }
+        }
+    };
+}
+collection!(List);
+collection!(Hash);
+collection!(Set);
+collection!(ZSet);
 
 /// Redis stores short strings inline with their object header up to this size.
 const EMBSTR_MAX: usize = 44;
@@ -33,7 +77,13 @@ impl Value {
     }
 
     pub fn type_name(&self) -> &'static str {
-        "string"
+        match self {
+            Value::Int(_) | Value::Str(_) | Value::Raw(_) => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
+        }
     }
 
     pub fn encoding(&self) -> &'static str {
@@ -41,6 +91,21 @@ impl Value {
             Value::Int(_) => "int",
             Value::Str(s) if s.len() <= EMBSTR_MAX => "embstr",
             Value::Str(_) | Value::Raw(_) => "raw",
+            Value::List(l) => l.encoding(),
+            Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
+        }
+    }
+
+    /// An aggregate left with no elements: Redis deletes such keys.
+    pub fn is_empty_collection(&self) -> bool {
+        match self {
+            Value::List(l) => l.is_empty(),
+            Value::Hash(h) => h.is_empty(),
+            Value::Set(s) => s.is_empty(),
+            Value::ZSet(z) => z.is_empty(),
+            _ => false,
         }
     }
 
@@ -50,6 +115,7 @@ impl Value {
             Value::Int(i) => scratch.format(*i),
             Value::Str(s) => s,
             Value::Raw(v) => v,
+            _ => b"",
         }
     }
 
@@ -59,6 +125,7 @@ impl Value {
             Value::Int(i) => itoa_buf::Buf::default().format(*i).len(),
             Value::Str(s) => s.len(),
             Value::Raw(v) => v.len(),
+            _ => 0,
         }
     }
 
@@ -68,7 +135,7 @@ impl Value {
             let bytes = match self {
                 Value::Int(i) => itoa_buf::Buf::default().format(*i).to_vec(),
                 Value::Str(s) => std::mem::replace(s, crate::SmallBytes::new(b"")).into_vec(),
-                Value::Raw(_) => unreachable!("checked above"),
+                _ => Vec::new(),
             };
             *self = Value::Raw(bytes);
         }
@@ -84,6 +151,10 @@ impl Value {
             Value::Int(_) => 0,
             Value::Str(s) => s.heap_size(),
             Value::Raw(v) => v.capacity(),
+            Value::List(l) => std::mem::size_of::<List>() + l.heap_size(),
+            Value::Hash(h) => std::mem::size_of::<Hash>() + h.heap_size(),
+            Value::Set(s) => std::mem::size_of::<Set>() + s.heap_size(),
+            Value::ZSet(z) => std::mem::size_of::<ZSet>() + z.heap_size(),
         }
     }
 }

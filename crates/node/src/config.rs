@@ -23,6 +23,8 @@ pub enum Kind {
     OutputBufferLimit,
     /// `save`: pairs of seconds and changes, or empty.
     SavePoints,
+    /// `notify-keyspace-events`: class letters, shown in Redis's canonical order.
+    KeyspaceEvents,
 }
 
 #[derive(Debug)]
@@ -31,7 +33,8 @@ pub struct OptionDef {
     pub kind: Kind,
     pub default: &'static str,
     pub mutable: bool,
-    /// Hidden from CONFIG GET (e.g. requirepass is shown, but some internals are not).
+    /// The option's older name (`hash-max-ziplist-entries`): accepted everywhere
+    /// and listed by CONFIG GET beside the new one, as Redis 7 does.
     pub alias: Option<&'static str>,
 }
 
@@ -45,7 +48,26 @@ const fn opt(name: &'static str, kind: Kind, default: &'static str, mutable: boo
     }
 }
 
+const fn aliased(
+    name: &'static str,
+    alias: &'static str,
+    kind: Kind,
+    default: &'static str,
+) -> OptionDef {
+    OptionDef {
+        name,
+        kind,
+        default,
+        mutable: true,
+        alias: Some(alias),
+    }
+}
+
 const INT_MAX: i64 = i32::MAX as i64;
+const SIZE: Kind = Kind::Int {
+    min: 0,
+    max: i64::MAX,
+};
 const POLICIES: &[&str] = &[
     "volatile-lru",
     "volatile-lfu",
@@ -144,7 +166,7 @@ pub static OPTIONS: &[OptionDef] = &[
         true,
     ),
     opt("appendfilename", Kind::Str, "appendonly.aof", false),
-    opt("notify-keyspace-events", Kind::Str, "", true),
+    opt("notify-keyspace-events", Kind::KeyspaceEvents, "", true),
     opt(
         "loglevel",
         Kind::Enum(&["debug", "verbose", "notice", "warning", "nothing"]),
@@ -154,8 +176,58 @@ pub static OPTIONS: &[OptionDef] = &[
     opt("daemonize", Kind::Bool, "no", false),
     opt("protected-mode", Kind::Bool, "no", true),
     opt("io-threads", Kind::Int { min: 1, max: 128 }, "1", false),
-    opt("replica-read-only", Kind::Bool, "yes", true),
-    opt("replica-serve-stale-data", Kind::Bool, "yes", true),
+    aliased("replica-read-only", "slave-read-only", Kind::Bool, "yes"),
+    aliased(
+        "replica-serve-stale-data",
+        "slave-serve-stale-data",
+        Kind::Bool,
+        "yes",
+    ),
+    // Encoding thresholds (OBJECT ENCODING reports the result, so they match Redis 7.0).
+    aliased(
+        "hash-max-listpack-entries",
+        "hash-max-ziplist-entries",
+        SIZE,
+        "512",
+    ),
+    aliased(
+        "hash-max-listpack-value",
+        "hash-max-ziplist-value",
+        SIZE,
+        "64",
+    ),
+    aliased(
+        "zset-max-listpack-entries",
+        "zset-max-ziplist-entries",
+        SIZE,
+        "128",
+    ),
+    aliased(
+        "zset-max-listpack-value",
+        "zset-max-ziplist-value",
+        SIZE,
+        "64",
+    ),
+    aliased(
+        "list-max-listpack-size",
+        "list-max-ziplist-size",
+        Kind::Int {
+            min: i32::MIN as i64,
+            max: INT_MAX,
+        },
+        "-2",
+    ),
+    opt(
+        "list-compress-depth",
+        Kind::Int {
+            min: 0,
+            max: INT_MAX,
+        },
+        "0",
+        true,
+    ),
+    opt("set-max-intset-entries", SIZE, "512", true),
+    opt("hll-sparse-max-bytes", SIZE, "3000", true),
     opt("lazyfree-lazy-user-flush", Kind::Bool, "no", true),
     opt(
         "lfu-log-factor",
@@ -242,12 +314,9 @@ impl Default for Config {
 
 fn find(name: &str) -> Option<&'static OptionDef> {
     let name = name.to_ascii_lowercase();
-    let name = match name.as_str() {
-        "slave-read-only" => "replica-read-only",
-        "slave-serve-stale-data" => "replica-serve-stale-data",
-        other => other,
-    };
-    OPTIONS.iter().find(|o| o.name == name)
+    OPTIONS
+        .iter()
+        .find(|o| o.name == name || o.alias == Some(name.as_str()))
 }
 
 /// Parses a memory amount the way Redis's `memtoull` does.
@@ -308,6 +377,7 @@ fn canonical(def: &OptionDef, value: &str) -> Result<String, String> {
             }
         }
         Kind::Str => Ok(value.to_string()),
+        Kind::KeyspaceEvents => crate::notify::Flags::parse(value).map(|f| f.render()),
         Kind::SavePoints => {
             let parts: Vec<&str> = value.split_whitespace().collect();
             if !parts.len().is_multiple_of(2) || parts.iter().any(|p| p.parse::<u64>().is_err()) {
@@ -439,10 +509,16 @@ impl Config {
         &'a self,
         pattern: &'a [u8],
     ) -> impl Iterator<Item = (&'static str, &'a str)> + 'a {
+        let alias_of = |n: &str| find(n).and_then(|d| d.alias);
         self.values
             .iter()
+            .flat_map(move |(n, v)| {
+                [Some(*n), alias_of(n)]
+                    .into_iter()
+                    .flatten()
+                    .map(move |name| (name, v.as_str()))
+            })
             .filter(move |(n, _)| ferrocache_keyspace::glob::matches(pattern, n.as_bytes(), true))
-            .map(|(n, v)| (*n, v.as_str()))
     }
 
     /// Loads a TOML file of `option = value` pairs (values: strings, integers or booleans).
@@ -486,6 +562,13 @@ impl Config {
             maxmemory: self.int("maxmemory") as u64,
             maxmemory_policy: s("maxmemory-policy"),
             hz: self.int("hz") as u32,
+            hash_max_listpack_entries: self.int("hash-max-listpack-entries") as usize,
+            hash_max_listpack_value: self.int("hash-max-listpack-value") as usize,
+            zset_max_listpack_entries: self.int("zset-max-listpack-entries") as usize,
+            zset_max_listpack_value: self.int("zset-max-listpack-value") as usize,
+            set_max_intset_entries: self.int("set-max-intset-entries") as usize,
+            hll_sparse_max_bytes: self.int("hll-sparse-max-bytes") as usize,
+            notify: crate::notify::Flags::parse(&s("notify-keyspace-events")).unwrap_or_default(),
         }
     }
 }
@@ -507,6 +590,13 @@ pub struct Settings {
     pub maxmemory: u64,
     pub maxmemory_policy: String,
     pub hz: u32,
+    pub notify: crate::notify::Flags,
+    pub hash_max_listpack_entries: usize,
+    pub hash_max_listpack_value: usize,
+    pub zset_max_listpack_entries: usize,
+    pub zset_max_listpack_value: usize,
+    pub set_max_intset_entries: usize,
+    pub hll_sparse_max_bytes: usize,
 }
 
 #[cfg(test)]

@@ -128,6 +128,7 @@ async fn run(
                         Flow::Close => return Err("quit or protocol error"),
                         Flow::Paused => wait_for_unpause(srv).await,
                         Flow::Sleep(_) => {}
+                        Flow::Block => {}
                     }
                 }
                 let limit = client.settings.client_query_buffer_limit;

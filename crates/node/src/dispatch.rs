@@ -43,6 +43,9 @@ pub enum Flow {
     Paused,
     /// DEBUG SLEEP: wait this many milliseconds before sending the reply.
     Sleep(u64),
+    /// A blocking command found nothing: the client waits (its registration is in
+    /// `client.blocked`) and runs nothing else until served or timed out.
+    Block,
 }
 
 /// Everything a command handler may touch.
@@ -55,6 +58,8 @@ pub struct Ctx<'c, 's> {
     pub flow: Flow,
     pub(crate) clock: &'c mut Clock,
     pub(crate) guard: &'c mut Option<MutexGuard<'s, Keyspace>>,
+    /// Set while serving a blocked client: the key that became ready.
+    pub(crate) ready_key: Option<ferrocache_keyspace::Key>,
 }
 
 impl<'s> Ctx<'_, 's> {
@@ -78,6 +83,51 @@ impl<'s> Ctx<'_, 's> {
         let i = self.client.db;
         let (ks, out) = self.ks_and_out();
         (&mut ks.dbs[i], out)
+    }
+
+    /// Publishes a keyspace notification (`notify-keyspace-events`) for `key` in
+    /// the client's database. Call it after the change, as Redis does.
+    pub fn notify(&mut self, class: crate::notify::Class, event: &str, key: &[u8]) {
+        let flags = self.settings.notify;
+        if !flags.wants(class) {
+            return;
+        }
+        let db = self.client.db;
+        let limit = self.settings.output_limits.pubsub;
+        let me = self.client.handle.id;
+        for (channel, message) in flags.messages(db, event, key) {
+            let (_, to_me) =
+                self.srv
+                    .pubsub
+                    .lock()
+                    .publish(&channel, &message, &limit, self.now_ms, me);
+            for pattern in to_me {
+                crate::connection::encode_message(self.out, pattern.as_deref(), &channel, &message);
+            }
+        }
+    }
+
+    /// Blocks the client on `keys` until one of them is written or `timeout_ms`
+    /// passes (None: forever). Returns false when the command may not block
+    /// (inside MULTI/EXEC): the handler then replies as it would on timeout.
+    /// When the client is later served, the handler runs again with
+    /// `keys_to_try` narrowed to the key that became ready.
+    pub fn block(&mut self, keys: &[&[u8]], timeout_ms: Option<u64>) -> bool {
+        crate::blocking::block(self, keys, timeout_ms)
+    }
+
+    /// The keys a blocking command should try, in order: all of `keys` in a normal
+    /// call; only the key that became ready when serving a blocked client.
+    pub fn keys_to_try<'k>(&self, keys: &[&'k [u8]]) -> Vec<&'k [u8]> {
+        match &self.ready_key {
+            None => keys.to_vec(),
+            Some(ready) => keys
+                .iter()
+                .copied()
+                .filter(|k| *k == ready.as_slice())
+                .take(1)
+                .collect(),
+        }
     }
 }
 
@@ -417,6 +467,7 @@ pub fn run<'s>(
         flow: Flow::Continue,
         clock,
         guard,
+        ready_key: None,
     };
     // A bug in one handler must not take the connection (or the node) down: the
     // client gets an error and the panic is logged with the command's name.

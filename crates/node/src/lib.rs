@@ -2,6 +2,7 @@
 //! `Node::serve` runs it until the shutdown token is cancelled.
 
 pub mod alloc;
+mod blocking;
 mod busy;
 mod client;
 mod clients;
@@ -12,6 +13,7 @@ mod cron;
 mod dispatch;
 mod info;
 mod latency;
+mod notify;
 mod pubsub;
 mod server;
 

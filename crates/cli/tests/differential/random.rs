@@ -15,14 +15,16 @@ const DEFAULT_COMMANDS: usize = 200;
 /// Keys drawn by every command: few, so that commands act on each other's keys.
 const KEYS: &[&[u8]] = &[b"k0", b"k1", b"k2", b"k3", b"n", b"", b"b\0in\r\n", b"k10"];
 
-struct Gen {
-    rng: fastrand::Rng,
+/// The seeded generator; the per-type generators (lists, hashes …) build on its
+/// argument makers.
+pub struct Gen {
+    pub rng: fastrand::Rng,
     /// Increases with every command, so that no two relative expiries land on the
     /// same millisecond (GT/LT comparisons would then depend on timing).
     slot: u64,
 }
 
-fn b(s: impl AsRef<[u8]>) -> Vec<u8> {
+pub fn b(s: impl AsRef<[u8]>) -> Vec<u8> {
     s.as_ref().to_vec()
 }
 
@@ -34,20 +36,20 @@ fn now_secs() -> u64 {
 }
 
 impl Gen {
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.rng.usize(..items.len())]
     }
-    fn chance(&mut self, percent: u8) -> bool {
+    pub fn chance(&mut self, percent: u8) -> bool {
         self.rng.u8(..100) < percent
     }
-    fn key(&mut self) -> Vec<u8> {
+    pub fn key(&mut self) -> Vec<u8> {
         b(self.pick(KEYS))
     }
-    fn keys(&mut self, min: usize) -> Vec<Vec<u8>> {
+    pub fn keys(&mut self, min: usize) -> Vec<Vec<u8>> {
         let n = self.rng.usize(min..min + 4);
         (0..n).map(|_| self.key()).collect()
     }
-    fn value(&mut self) -> Vec<u8> {
+    pub fn value(&mut self) -> Vec<u8> {
         match self.rng.u8(..10) {
             0 => b(self.rng.i64(-100..100).to_string()),
             1 => b(self.pick(&[
@@ -74,7 +76,7 @@ impl Gen {
         }
     }
     /// An integer argument: mostly small, sometimes extreme or not an integer.
-    fn int(&mut self) -> Vec<u8> {
+    pub fn int(&mut self) -> Vec<u8> {
         match self.rng.u8(..12) {
             0 => b(self.pick(&[
                 "9223372036854775807",
@@ -87,7 +89,7 @@ impl Gen {
             _ => b(self.rng.i64(-20..100).to_string()),
         }
     }
-    fn float(&mut self) -> Vec<u8> {
+    pub fn float(&mut self) -> Vec<u8> {
         match self.rng.u8(..8) {
             0 => b(self.pick(&[
                 "inf", "-inf", "nan", "abc", "", "1e400", "0x1p3", "1.5e-3", "5e+2", " 1",
@@ -101,7 +103,7 @@ impl Gen {
         }
     }
     /// A range index for GETRANGE/BITCOUNT/BITPOS (read-only, so any size is safe).
-    fn index(&mut self) -> Vec<u8> {
+    pub fn index(&mut self) -> Vec<u8> {
         match self.rng.u8(..10) {
             0 => b(self.pick(&[
                 "9223372036854775807",
@@ -122,7 +124,7 @@ impl Gen {
     }
     /// A relative TTL ≥ 1000 s, distinct for every command (see `slot`), or an
     /// invalid one (zero and negative delete the key at once: deterministic too).
-    fn ttl(&mut self, millis: bool) -> Vec<u8> {
+    pub fn ttl(&mut self, millis: bool) -> Vec<u8> {
         self.slot += 1;
         match self.rng.u8(..10) {
             0 => b(self.pick(&["0", "-5", "abc", "9223372036854775807", "1.5", ""])),
@@ -138,7 +140,7 @@ impl Gen {
     }
     /// An absolute expiry ≥ 1000 s ahead (offset by 5 s from the relative ones), or
     /// one in the past.
-    fn at(&mut self, millis: bool) -> Vec<u8> {
+    pub fn at(&mut self, millis: bool) -> Vec<u8> {
         self.slot += 1;
         let secs = match self.rng.u8(..10) {
             0 => 1,
@@ -150,7 +152,7 @@ impl Gen {
             secs.to_string()
         })
     }
-    fn db(&mut self) -> Vec<u8> {
+    pub fn db(&mut self) -> Vec<u8> {
         b(self.pick(&["0", "1", "2", "0", "1", "16", "-1", "abc"]))
     }
     fn expire_flags(&mut self, args: &mut Args) {
@@ -340,13 +342,18 @@ fn seeds() -> Vec<u64> {
     }
 }
 
-/// Every seed runs on a flushed keyspace with fresh connections; each seed stops at
-/// its first mismatch (later replies would only echo it) and the test reports the
-/// first mismatch of every failing seed.
 #[test]
 fn random_sequences() {
+    run_seeds("random", Gen::command);
+}
+
+/// Runs `command` (a generator of one command) for every seed and compares every
+/// reply. Each seed runs on a flushed keyspace with fresh connections and stops at
+/// its first mismatch (later replies would only echo it); the test reports the
+/// first mismatch of every failing seed.
+pub fn run_seeds(label: &str, mut command: impl FnMut(&mut Gen) -> Args) {
     let commands = env_num("FERRO_DIFF_COMMANDS", DEFAULT_COMMANDS as u64) as usize;
-    let mut d = Differ::new("random");
+    let mut d = Differ::new(label);
     // Without this, DBSIZE (which counts keys whose TTL passed but that no one has
     // deleted yet) would depend on when each server's active-expiry cycle happens to
     // run. Lazy expiry on access, which is deterministic, is still compared.
@@ -369,7 +376,7 @@ fn random_sequences() {
         };
         let mut history: Vec<String> = Vec::new();
         for i in 0..commands {
-            let args = g.command();
+            let args = command(&mut g);
             let before = d.mismatch_count();
             d.check_args(args.clone());
             history.push(show_args(&args));

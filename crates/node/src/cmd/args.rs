@@ -90,3 +90,25 @@ pub fn eq(a: &[u8], word: &str) -> bool {
 pub fn lossy(a: &[u8]) -> String {
     String::from_utf8_lossy(a).into_owned()
 }
+
+impl From<ferrocache_keyspace::WrongType> for Reject {
+    fn from(_: ferrocache_keyspace::WrongType) -> Self {
+        Reject::from(ERR_WRONGTYPE)
+    }
+}
+
+/// A blocking command's timeout in seconds (fractions allowed), as milliseconds;
+/// None for 0 (wait forever). Redis's wording for each refusal.
+pub fn timeout_arg(a: &[u8]) -> Result<Option<u64>, Reject> {
+    let secs = float_arg(a)
+        .filter(|v| v.is_finite())
+        .ok_or(Reject::from("ERR timeout is not a float or out of range"))?;
+    if secs < 0.0 {
+        return Err("ERR timeout is negative".into());
+    }
+    let ms = (secs * 1000.0).ceil();
+    if ms > (i64::MAX / 2) as f64 {
+        return Err("ERR timeout is out of range".into());
+    }
+    Ok((ms > 0.0).then_some(ms as u64))
+}

@@ -8,11 +8,16 @@ mod client;
 mod command;
 mod connection;
 mod float_text;
+mod hash;
+mod hll;
 mod keys;
+mod list;
 mod pubsub;
 mod server;
+mod set;
 mod strings;
 mod transactions;
+mod zset;
 
 pub use args::*;
 
@@ -105,7 +110,14 @@ pub fn handler(name: &str) -> Option<Handler> {
         "memory" => server::memory,
         "object" => server::object,
         "lastsave" => server::lastsave,
-        _ => return None,
+        // the aggregate types and HyperLogLog: each family names its own commands
+        _ => {
+            return list::handler(name)
+                .or_else(|| hash::handler(name))
+                .or_else(|| set::handler(name))
+                .or_else(|| zset::handler(name))
+                .or_else(|| hll::handler(name))
+        }
     })
 }
 

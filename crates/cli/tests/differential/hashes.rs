@@ -1,0 +1,1 @@
+//! Differential cases: hashes.

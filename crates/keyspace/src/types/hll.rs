@@ -1,0 +1,1 @@
+//! HyperLogLog in Redis's own representation (the "HYLL" string, sparse and dense).
