@@ -34,6 +34,16 @@ pub enum Ttl {
     At(u64),
 }
 
+/// Something that happened to a key inside the keyspace, recorded for keyspace
+/// notifications when the node asks for it (`Db::record`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyEvent {
+    /// Deleted because its TTL passed (lazily or by the active sweep).
+    Expired,
+    /// Created (Redis's `new` event).
+    New,
+}
+
 #[derive(Default)]
 pub struct Db {
     map: IndexMap<Key, Entry, Hasher>,
@@ -48,6 +58,12 @@ pub struct Db {
     ready: Vec<Key>,
     /// Keys removed because their TTL passed (lazily or actively) since last taken.
     pub expired_count: u64,
+    /// Which `KeyEvent`s to record, and those recorded since last taken.
+    record_expired: bool,
+    record_new: bool,
+    events: Vec<(KeyEvent, Key)>,
+    /// Set when an LFU policy is chosen: `Entry::lru` then holds the LFU counter.
+    lfu: Option<crate::lfu::Lfu>,
 }
 
 fn lru_now(now_ms: u64) -> u32 {
@@ -72,7 +88,10 @@ impl Db {
             return None;
         }
         let e = self.map.get_mut(key)?;
-        e.lru = lru_now(now_ms);
+        e.lru = match self.lfu {
+            None => lru_now(now_ms),
+            Some(lfu) => crate::lfu::touch(e.lru, now_ms, lfu),
+        };
         Some(e)
     }
 
@@ -93,22 +112,75 @@ impl Db {
     fn expire_if_needed(&mut self, key: &[u8], now_ms: u64) -> bool {
         match self.map.get(key) {
             Some(e) if e.expired(now_ms) => {
-                self.remove(key);
-                self.expired_count += 1;
+                self.delete_expired(key);
                 true
             }
             _ => false,
         }
     }
 
+    /// Removes a key whose TTL passed, counting and recording it.
+    fn delete_expired(&mut self, key: &[u8]) {
+        self.remove(key);
+        self.expired_count += 1;
+        if self.record_expired {
+            self.events.push((KeyEvent::Expired, key.into()));
+        }
+    }
+
+    /// Switches `Entry::lru` between LRU time and LFU counter (maxmemory-policy).
+    pub fn set_lfu(&mut self, lfu: Option<crate::lfu::Lfu>) {
+        self.lfu = lfu;
+    }
+
+    /// A random live key, from all keys or only those with a TTL (eviction samples).
+    pub fn sample(&self, volatile: bool) -> Option<(&Key, &Entry)> {
+        if volatile {
+            if self.expires.is_empty() {
+                return None;
+            }
+            let k = &self.expires[fastrand::usize(..self.expires.len())];
+            self.map.get_key_value(k)
+        } else {
+            if self.map.is_empty() {
+                return None;
+            }
+            self.map.get_index(fastrand::usize(..self.map.len()))
+        }
+    }
+
+    /// Chooses which key events to record (notifications need them; nothing is
+    /// recorded otherwise, so the hot path pays one branch).
+    pub fn record(&mut self, expired: bool, new: bool) {
+        self.record_expired = expired;
+        self.record_new = new;
+        if !expired && !new {
+            self.events.clear();
+        }
+    }
+
+    /// Takes the recorded key events, oldest first.
+    pub fn take_events(&mut self) -> Vec<(KeyEvent, Key)> {
+        std::mem::take(&mut self.events)
+    }
+
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
     /// Stores a value, creating or overwriting the key.
     pub fn set(&mut self, key: &[u8], value: Value, ttl: Ttl, now_ms: u64) {
         self.signal(key);
-        let lru = lru_now(now_ms);
+        let lru = match self.lfu {
+            None => lru_now(now_ms),
+            Some(_) => crate::lfu::fresh(now_ms),
+        };
         match self.map.get_mut(key) {
             Some(e) => {
                 e.value = value;
-                e.lru = lru;
+                if self.lfu.is_none() {
+                    e.lru = lru;
+                }
                 match ttl {
                     Ttl::Keep => {}
                     Ttl::Clear => {
@@ -126,6 +198,9 @@ impl Db {
                 }
             }
             None => {
+                if self.record_new {
+                    self.events.push((KeyEvent::New, key.into()));
+                }
                 let expire_at = match ttl {
                     Ttl::At(at) => {
                         self.expires.insert(key.into());
@@ -148,6 +223,9 @@ impl Db {
     /// Re-inserts a whole entry (RENAME, MOVE, COPY), keeping its metadata.
     pub fn insert_entry(&mut self, key: &[u8], entry: Entry) {
         self.signal(key);
+        if self.record_new && !self.map.contains_key(key) {
+            self.events.push((KeyEvent::New, key.into()));
+        }
         if entry.expire_at != 0 {
             self.expires.insert(key.into());
         } else {
@@ -382,8 +460,7 @@ impl Db {
                 return Some(k.clone());
             }
             let k = k.clone();
-            self.remove(&k);
-            self.expired_count += 1;
+            self.delete_expired(&k);
         }
         self.map
             .get_index(fastrand::usize(..self.map.len().max(1)))
@@ -408,8 +485,7 @@ impl Db {
             let expired = self.map.get(key).is_none_or(|e| e.expired(now_ms));
             if expired {
                 let key = key.clone();
-                self.remove(&key);
-                self.expired_count += 1;
+                self.delete_expired(&key);
                 deleted += 1;
                 removed.push(key);
                 // swap_remove moved the last key into this slot: look at it next.

@@ -11,6 +11,9 @@ pub struct KeyspaceStats {
 pub struct Keyspace {
     pub dbs: Vec<Db>,
     pub stats: KeyspaceStats,
+    /// The (expired, new) event recording every db was last told to do.
+    recording: (bool, bool),
+    lfu: Option<crate::lfu::Lfu>,
 }
 
 impl Keyspace {
@@ -18,6 +21,25 @@ impl Keyspace {
         Keyspace {
             dbs: (0..databases.max(1)).map(|_| Db::default()).collect(),
             stats: KeyspaceStats::default(),
+            recording: (false, false),
+            lfu: None,
+        }
+    }
+
+    /// Sets LRU or LFU access tracking on every database (cheap when unchanged).
+    pub fn set_lfu(&mut self, lfu: Option<crate::lfu::Lfu>) {
+        if self.lfu != lfu {
+            self.lfu = lfu;
+            self.dbs.iter_mut().for_each(|d| d.set_lfu(lfu));
+        }
+    }
+
+    /// Sets which key events every database records (see `Db::record`); cheap
+    /// when unchanged, so the node calls it whenever it takes the lock.
+    pub fn record(&mut self, expired: bool, new: bool) {
+        if self.recording != (expired, new) {
+            self.recording = (expired, new);
+            self.dbs.iter_mut().for_each(|d| d.record(expired, new));
         }
     }
 

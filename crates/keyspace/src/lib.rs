@@ -6,12 +6,13 @@ mod bytes;
 mod db;
 pub mod glob;
 mod keyspace;
+pub mod lfu;
 pub mod types;
 mod value;
 mod watch;
 
 pub use bytes::SmallBytes;
-pub use db::{Db, Entry, Ttl};
+pub use db::{Db, Entry, KeyEvent, Ttl};
 pub use keyspace::{Keyspace, KeyspaceStats};
 pub use types::{Hash, List, Set, ZSet};
 pub use value::{itoa_buf as value_buf, parse_i64, Collection, Value, WrongType};

@@ -18,6 +18,20 @@ thread_local! {
 /// Install in a binary with `#[global_allocator] static A: Counting = Counting;`.
 pub struct Counting;
 
+/// What an allocation of `size` bytes really takes from glibc's malloc: a chunk
+/// with an 8-byte header, rounded to 16 bytes, at least 32; big ones are mapped
+/// whole pages. Counting this instead of the requested size keeps `used_memory`
+/// close to what the process holds (Redis counts jemalloc's usable size likewise).
+fn footprint(size: usize) -> isize {
+    const MMAP_THRESHOLD: usize = 128 * 1024;
+    let chunk = if size >= MMAP_THRESHOLD {
+        (size + 16 + 4095) & !4095
+    } else {
+        ((size + 8 + 15) & !15).max(32)
+    };
+    chunk as isize
+}
+
 fn account(delta: isize) {
     // `try_with` fails only during thread teardown; count directly then.
     let flushed = PENDING.try_with(|p| {
@@ -40,20 +54,20 @@ unsafe impl GlobalAlloc for Counting {
         // SAFETY: forwarded unchanged to the system allocator.
         let p = unsafe { System.alloc(layout) };
         if !p.is_null() {
-            account(layout.size() as isize);
+            account(footprint(layout.size()));
         }
         p
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         // SAFETY: `ptr` was allocated by `alloc` above with this layout.
         unsafe { System.dealloc(ptr, layout) };
-        account(-(layout.size() as isize));
+        account(-footprint(layout.size()));
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         // SAFETY: same contract as GlobalAlloc::realloc, forwarded.
         let p = unsafe { System.realloc(ptr, layout, new_size) };
         if !p.is_null() {
-            account(new_size as isize - layout.size() as isize);
+            account(footprint(new_size) - footprint(layout.size()));
         }
         p
     }

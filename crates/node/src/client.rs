@@ -14,6 +14,8 @@ pub struct Multi {
     pub queued: Vec<Vec<Vec<u8>>>,
     /// Set when a command was rejected while queueing: EXEC then aborts.
     pub aborted: bool,
+    /// Whether a queued command may grow memory (EXEC is then refused under OOM).
+    pub denyoom: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +48,10 @@ pub struct Client {
     pub settings_gen: u64,
     /// Bytes the read buffer must hold before parsing is worth trying again.
     pub need: usize,
+    /// Set while EXEC runs the queued commands (blocking commands must not block).
+    pub in_exec: bool,
+    /// The registration of a blocking command that is waiting.
+    pub blocked: Option<crate::blocking::Pending>,
 }
 
 impl Client {
@@ -72,6 +78,8 @@ impl Client {
             settings,
             settings_gen,
             need: 0,
+            in_exec: false,
+            blocked: None,
         }
     }
     pub fn subscription_count(&self) -> usize {

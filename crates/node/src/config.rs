@@ -25,6 +25,8 @@ pub enum Kind {
     SavePoints,
     /// `notify-keyspace-events`: class letters, shown in Redis's canonical order.
     KeyspaceEvents,
+    /// A memory amount or a percentage (`maxmemory-reserved`: `100mb` or `10%`).
+    MemoryOrPercent,
 }
 
 #[derive(Debug)]
@@ -150,6 +152,9 @@ pub static OPTIONS: &[OptionDef] = &[
     ),
     opt("maxmemory", Kind::Memory { min: 0 }, "0", true),
     opt("maxmemory-policy", Kind::Enum(POLICIES), "noeviction", true),
+    // Memory held back from the dataset for replication and failover work, as
+    // managed caches do: the data limit is maxmemory minus this.
+    opt("maxmemory-reserved", Kind::MemoryOrPercent, "0", true),
     opt(
         "maxmemory-samples",
         Kind::Int { min: 1, max: 64 },
@@ -378,6 +383,15 @@ fn canonical(def: &OptionDef, value: &str) -> Result<String, String> {
         }
         Kind::Str => Ok(value.to_string()),
         Kind::KeyspaceEvents => crate::notify::Flags::parse(value).map(|f| f.render()),
+        Kind::MemoryOrPercent => match value.strip_suffix('%') {
+            Some(p) => match p.parse::<u8>() {
+                Ok(p) if p <= 100 => Ok(format!("{p}%")),
+                _ => Err("argument must be a memory value or a percentage from 0% to 100%".into()),
+            },
+            None => parse_memory(value)
+                .map(|v| v.to_string())
+                .ok_or_else(|| "argument must be a memory value or a percentage from 0% to 100%".into()),
+        },
         Kind::SavePoints => {
             let parts: Vec<&str> = value.split_whitespace().collect();
             if !parts.len().is_multiple_of(2) || parts.iter().any(|p| p.parse::<u64>().is_err()) {
@@ -560,7 +574,21 @@ impl Config {
             output_limits: parse_output_limits(&s("client-output-buffer-limit"))
                 .unwrap_or_else(|_| parse_output_limits_base()),
             maxmemory: self.int("maxmemory") as u64,
+            maxmemory_reserved: {
+                let max = self.int("maxmemory") as u64;
+                let r = s("maxmemory-reserved");
+                match r.strip_suffix('%') {
+                    Some(p) => max / 100 * p.parse::<u64>().unwrap_or(0),
+                    None => r.parse().unwrap_or(0),
+                }
+            },
             maxmemory_policy: s("maxmemory-policy"),
+            policy: crate::evict::Policy::parse(&s("maxmemory-policy")),
+            maxmemory_samples: self.int("maxmemory-samples") as usize,
+            lfu: ferrocache_keyspace::lfu::Lfu {
+                log_factor: self.int("lfu-log-factor") as u32,
+                decay_minutes: self.int("lfu-decay-time") as u32,
+            },
             hz: self.int("hz") as u32,
             hash_max_listpack_entries: self.int("hash-max-listpack-entries") as usize,
             hash_max_listpack_value: self.int("hash-max-listpack-value") as usize,
@@ -588,7 +616,12 @@ pub struct Settings {
     pub client_query_buffer_limit: usize,
     pub output_limits: OutputLimits,
     pub maxmemory: u64,
+    /// Bytes of maxmemory held back from the dataset (maxmemory-reserved resolved).
+    pub maxmemory_reserved: u64,
     pub maxmemory_policy: String,
+    pub policy: crate::evict::Policy,
+    pub maxmemory_samples: usize,
+    pub lfu: ferrocache_keyspace::lfu::Lfu,
     pub hz: u32,
     pub notify: crate::notify::Flags,
     pub hash_max_listpack_entries: usize,

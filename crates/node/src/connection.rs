@@ -128,7 +128,11 @@ async fn run(
                         Flow::Close => return Err("quit or protocol error"),
                         Flow::Paused => wait_for_unpause(srv).await,
                         Flow::Sleep(_) => {}
-                        Flow::Block => {}
+                        Flow::Block => {
+                            let reply = wait_blocked(srv, stream, rx, client, inbuf).await?;
+                            out.raw(&reply);
+                            flush(srv, stream, &handle, out).await?;
+                        }
                     }
                 }
                 let limit = client.settings.client_query_buffer_limit;
@@ -154,6 +158,76 @@ async fn run(
             }
         }
     }
+}
+
+/// Waits while the client is blocked (BLPOP …) until a writer serves it, its
+/// timeout passes, or the connection ends; returns the reply to send. The socket
+/// is still read meanwhile, as Redis does, so a peer that hangs up is noticed at
+/// once (its later pipelined commands wait in the buffer until it is unblocked).
+async fn wait_blocked(
+    srv: &Shared,
+    stream: &mut TcpStream,
+    rx: &mut mpsc::UnboundedReceiver<Delivery>,
+    client: &mut Client,
+    inbuf: &mut BytesMut,
+) -> Result<Vec<u8>, &'static str> {
+    let handle = client.handle.clone();
+    let protocol = match handle.resp.load(Relaxed) {
+        3 => Protocol::Resp3,
+        _ => Protocol::Resp2,
+    };
+    let Some(pending) = client.blocked.as_mut() else {
+        return Ok(Vec::new());
+    };
+    let deadline = pending.deadline_ms;
+    let result = loop {
+        if handle.killed.load(Relaxed) {
+            break Err(kill_reason(&handle));
+        }
+        let left = deadline.map(|d| Duration::from_millis(d.saturating_sub(unix_ms())));
+        let timeout = async {
+            match left {
+                Some(left) => tokio::time::sleep(left).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            biased;
+            served = &mut pending.reply => {
+                break Ok(served.unwrap_or_else(|_| crate::blocking::timeout_reply(protocol)));
+            }
+            _ = timeout => {
+                if crate::blocking::cancel(srv, pending.id) {
+                    break Ok(crate::blocking::timeout_reply(protocol));
+                }
+                // A writer served it just now: its reply is in the channel.
+            }
+            ready = stream.readable() => {
+                ready.map_err(|_| "read error")?;
+                match read_some(stream, inbuf) {
+                    Ok(0) => break Err("closed by peer"),
+                    Ok(n) => {
+                        srv.stats.net_input_bytes.fetch_add(n as u64, Relaxed);
+                        if inbuf.len() > client.settings.client_query_buffer_limit {
+                            srv.stats.client_query_limit_disconnections.fetch_add(1, Relaxed);
+                            break Err("query buffer limit");
+                        }
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(_) => break Err("read error"),
+                }
+            }
+            Some(msg) = rx.recv() => {
+                let mut out = ReplyBuf::new(protocol);
+                encode_delivery(&handle, &mut out, msg);
+                flush(srv, stream, &handle, &mut out).await?;
+            }
+        }
+    };
+    if result.is_ok() {
+        client.blocked = None;
+    }
+    result
 }
 
 /// Reads what the socket has. A short read means the receive queue is empty, so
@@ -330,6 +404,9 @@ fn recycle<'b>(mut v: Vec<&[u8]>) -> Vec<&'b [u8]> {
 /// Removes every trace of the client from shared registries.
 fn cleanup(srv: &Shared, client: &mut Client) {
     let id = client.handle.id;
+    if let Some(pending) = client.blocked.take() {
+        crate::blocking::cancel(srv, pending.id);
+    }
     if !client.channels.is_empty() || !client.patterns.is_empty() {
         let mut ps = srv.pubsub.lock();
         for c in client.channels.drain() {

@@ -47,8 +47,10 @@ fn expire_cycle(srv: &Shared, hz: u64) {
     }
     let mut to_examine = with_ttl / hz as usize + 100;
     while to_examine > 0 && start.elapsed() < budget {
-        let mut ks = srv.keyspace.lock();
+        let settings = srv.settings();
+        let mut ks = crate::dispatch::lock_keyspace(srv, &settings);
         ks.sweep_expired(unix_ms(), CHUNK, |_, _| {});
+        crate::notify::publish_recorded(srv, &settings, &mut ks, None, 0, unix_ms());
         to_examine = to_examine.saturating_sub(CHUNK);
     }
 }

@@ -65,7 +65,8 @@ pub struct Ctx<'c, 's> {
 impl<'s> Ctx<'_, 's> {
     /// The keyspace, locked on first use and held for the rest of the batch.
     pub fn ks(&mut self) -> &mut Keyspace {
-        self.guard.get_or_insert_with(|| self.srv.keyspace.lock())
+        self.guard
+            .get_or_insert_with(|| lock_keyspace(self.srv, self.settings))
     }
     /// The client's selected database.
     pub fn db(&mut self) -> &mut Db {
@@ -75,7 +76,9 @@ impl<'s> Ctx<'_, 's> {
     /// The keyspace and the reply buffer together, for handlers that stream a reply
     /// while reading the data.
     pub fn ks_and_out(&mut self) -> (&mut Keyspace, &mut ReplyBuf) {
-        let ks = self.guard.get_or_insert_with(|| self.srv.keyspace.lock());
+        let ks = self
+            .guard
+            .get_or_insert_with(|| lock_keyspace(self.srv, self.settings));
         (&mut **ks, &mut *self.out)
     }
     /// The selected database and the reply buffer together.
@@ -88,23 +91,31 @@ impl<'s> Ctx<'_, 's> {
     /// Publishes a keyspace notification (`notify-keyspace-events`) for `key` in
     /// the client's database. Call it after the change, as Redis does.
     pub fn notify(&mut self, class: crate::notify::Class, event: &str, key: &[u8]) {
-        let flags = self.settings.notify;
-        if !flags.wants(class) {
+        let db = self.client.db;
+        self.notify_db(db, class, event, key);
+    }
+
+    /// `notify` for a key in another database (MOVE, COPY … DB n).
+    pub fn notify_db(&mut self, db: usize, class: crate::notify::Class, event: &str, key: &[u8]) {
+        if !self.settings.notify.wants(class) {
             return;
         }
-        let db = self.client.db;
-        let limit = self.settings.output_limits.pubsub;
         let me = self.client.handle.id;
-        for (channel, message) in flags.messages(db, event, key) {
-            let (_, to_me) =
-                self.srv
-                    .pubsub
-                    .lock()
-                    .publish(&channel, &message, &limit, self.now_ms, me);
-            for pattern in to_me {
-                crate::connection::encode_message(self.out, pattern.as_deref(), &channel, &message);
-            }
+        // Expiries and creations the lookups recorded happened first.
+        if let Some(ks) = self.guard.as_mut() {
+            crate::notify::publish_recorded(self.srv, self.settings, ks, Some(self.out), me, self.now_ms);
         }
+        crate::notify::publish(
+            self.srv,
+            self.settings,
+            Some(self.out),
+            me,
+            self.now_ms,
+            db,
+            class,
+            event,
+            key,
+        );
     }
 
     /// Blocks the client on `keys` until one of them is written or `timeout_ms`
@@ -129,6 +140,19 @@ impl<'s> Ctx<'_, 's> {
                 .collect(),
         }
     }
+}
+
+/// Locks the keyspace, bringing its event recording in line with the
+/// notification settings (one comparison when unchanged).
+pub fn lock_keyspace<'s>(srv: &'s Shared, settings: &Settings) -> MutexGuard<'s, Keyspace> {
+    let mut ks = srv.keyspace.lock();
+    let flags = settings.notify;
+    ks.record(
+        flags.wants(crate::notify::Class::Expired),
+        flags.wants(crate::notify::Class::New),
+    );
+    ks.set_lfu(settings.policy.is_lfu().then_some(settings.lfu));
+    ks
 }
 
 /// A dispatchable command: its table entry, handler and statistics slot.
@@ -341,6 +365,10 @@ pub fn submit<'s>(
     let skip_this = std::mem::take(&mut client.skip_next);
     let mark = out.len();
     let flow = admit_and_run(srv, guard, client, out, settings, argv, clock);
+    // Clients blocked on keys this command wrote are served before anything else runs.
+    if srv.blocked_clients.load(Relaxed) > 0 {
+        crate::blocking::serve_ready(srv, guard, clock);
+    }
     // CLIENT REPLY OFF|SKIP: the command ran, its reply is dropped.
     if client.reply_mode == ReplyMode::Off || skip_this {
         out.buf.truncate(mark);
@@ -393,6 +421,19 @@ fn admit_and_run<'s>(
         );
         return Flow::Continue;
     }
+    // maxmemory: evict before every command, refuse those that may grow memory
+    // when eviction cannot make room (Redis's order: before the pub/sub and MULTI checks).
+    if settings.maxmemory > 0 {
+        let grows = spec.has(commands::DENYOOM)
+            || (spec.name == "exec" && client.multi.as_ref().is_some_and(|m| m.denyoom));
+        let ks = guard.get_or_insert_with(|| lock_keyspace(srv, settings));
+        let fits =
+            crate::evict::make_room(srv, ks, settings, out, client.handle.id, clock.now_ms());
+        if !fits && grows {
+            reject(srv, client, out, crate::evict::ERR_OOM, Some(stat));
+            return Flow::Continue;
+        }
+    }
     if client.subscription_count() > 0 && !out.is_resp3() && !allowed_in_pubsub(spec.name) {
         let msg = format!(
             "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
@@ -414,6 +455,7 @@ fn admit_and_run<'s>(
         }
         if let Some(m) = client.multi.as_mut() {
             m.queued.push(argv.iter().map(|a| a.to_vec()).collect());
+            m.denyoom |= spec.has(commands::DENYOOM);
         }
         out.simple("QUEUED");
         return Flow::Continue;
@@ -455,6 +497,60 @@ pub fn run<'s>(
     argv: &[&[u8]],
     clock: &mut Clock,
 ) -> Flow {
+    let (flow, _) = run_with(
+        srv, guard, client, out, settings, cmd, stat, argv, clock, None,
+    );
+    if flow == Flow::Block {
+        if let Some(pending) = &client.blocked {
+            crate::blocking::set_command(srv, pending.id, cmd, stat, argv);
+        }
+    }
+    flow
+}
+
+/// Runs a blocked client's command again for the key that became ready; the flow
+/// and whether it failed (then it stays blocked, as Redis 7.0 leaves a client
+/// blocked on a key that now holds another type).
+#[allow(clippy::too_many_arguments)]
+pub fn run_for_waiter<'s>(
+    srv: &'s Shared,
+    guard: &mut Option<MutexGuard<'s, Keyspace>>,
+    client: &mut Client,
+    out: &mut ReplyBuf,
+    settings: &Settings,
+    cmd: &'static Command,
+    stat: usize,
+    argv: &[&[u8]],
+    clock: &mut Clock,
+    ready_key: ferrocache_keyspace::Key,
+) -> (Flow, bool) {
+    run_with(
+        srv,
+        guard,
+        client,
+        out,
+        settings,
+        cmd,
+        stat,
+        argv,
+        clock,
+        Some(ready_key),
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_with<'s>(
+    srv: &'s Shared,
+    guard: &mut Option<MutexGuard<'s, Keyspace>>,
+    client: &mut Client,
+    out: &mut ReplyBuf,
+    settings: &Settings,
+    cmd: &'static Command,
+    stat: usize,
+    argv: &[&[u8]],
+    clock: &mut Clock,
+    ready_key: Option<ferrocache_keyspace::Key>,
+) -> (Flow, bool) {
     // Set before running, so CLIENT LIST/INFO show themselves as Redis does.
     client.handle.last_cmd.store(stat, Relaxed);
     let now_ms = clock.now_ms();
@@ -467,7 +563,7 @@ pub fn run<'s>(
         flow: Flow::Continue,
         clock,
         guard,
-        ready_key: None,
+        ready_key,
     };
     // A bug in one handler must not take the connection (or the node) down: the
     // client gets an error and the panic is logged with the command's name.
@@ -481,17 +577,24 @@ pub fn run<'s>(
         ))
     });
     let flow = ctx.flow;
+    if let Some(ks) = ctx.guard.as_mut() {
+        if ks.dbs.iter().any(|d| d.has_events()) {
+            let me = ctx.client.handle.id;
+            crate::notify::publish_recorded(srv, settings, ks, Some(ctx.out), me, now_ms);
+        }
+    }
     let elapsed = ctx.clock.lap();
     let stats = &srv.stats.commands;
     stats.calls[stat].fetch_add(1, Relaxed);
     stats.usec[stat].fetch_add(elapsed / 1000, Relaxed);
     stats.latency[stat].record(elapsed);
+    let failed = result.is_err();
     if let Err(Reject(msg)) = result {
         stats.failed[stat].fetch_add(1, Relaxed);
         srv.stats.record_error(msg.as_bytes());
         out.error(msg.as_bytes());
     }
-    flow
+    (flow, failed)
 }
 
 /// Resolves a queued command again at EXEC time.

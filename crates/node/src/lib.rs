@@ -11,6 +11,7 @@ pub mod config;
 mod connection;
 mod cron;
 mod dispatch;
+mod evict;
 mod info;
 mod latency;
 mod notify;

@@ -138,3 +138,75 @@ mod tests {
         assert!(Flags::parse("gK").unwrap().wants(Class::Generic));
     }
 }
+
+/// Publishes one event; deliveries to the client `me` itself (RESP3 clients can be
+/// subscribed while running commands) are written into `out` before its reply,
+/// in the order Redis writes them.
+#[allow(clippy::too_many_arguments)]
+pub fn publish(
+    srv: &crate::server::Shared,
+    settings: &crate::config::Settings,
+    out: Option<&mut ferrocache_resp::ReplyBuf>,
+    me: u64,
+    now_ms: u64,
+    db: usize,
+    class: Class,
+    event: &str,
+    key: &[u8],
+) {
+    let flags = settings.notify;
+    if !flags.wants(class) {
+        return;
+    }
+    let limit = settings.output_limits.pubsub;
+    let mut out = out;
+    for (channel, message) in flags.messages(db, event, key) {
+        let (_, to_me) = srv
+            .pubsub
+            .lock()
+            .publish(&channel, &message, &limit, now_ms, me);
+        if let Some(out) = out.as_deref_mut() {
+            for pattern in to_me {
+                crate::connection::encode_message(out, pattern.as_deref(), &channel, &message);
+            }
+        }
+    }
+}
+
+/// Publishes the events the keyspace recorded on its own (keys that expired,
+/// keys created), oldest first, and keeps the recording in step with the
+/// configuration.
+pub fn publish_recorded(
+    srv: &crate::server::Shared,
+    settings: &crate::config::Settings,
+    ks: &mut ferrocache_keyspace::Keyspace,
+    mut out: Option<&mut ferrocache_resp::ReplyBuf>,
+    me: u64,
+    now_ms: u64,
+) {
+    use ferrocache_keyspace::KeyEvent;
+    let flags = settings.notify;
+    ks.record(flags.wants(Class::Expired), flags.wants(Class::New));
+    for db in 0..ks.dbs.len() {
+        if !ks.dbs[db].has_events() {
+            continue;
+        }
+        for (event, key) in ks.dbs[db].take_events() {
+            let (class, name) = match event {
+                KeyEvent::Expired => (Class::Expired, "expired"),
+                KeyEvent::New => (Class::New, "new"),
+            };
+            publish(
+                srv,
+                settings,
+                out.as_deref_mut(),
+                me,
+                now_ms,
+                db,
+                class,
+                name,
+                &key,
+            );
+        }
+    }
+}

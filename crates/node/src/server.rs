@@ -20,6 +20,10 @@ pub struct Shared {
     settings_gen: AtomicU64,
     pub clients: Clients,
     pub pubsub: Mutex<PubSub>,
+    /// Clients blocked in BLPOP and friends. Locked only with the keyspace held.
+    pub blocking: Mutex<crate::blocking::Registry>,
+    /// How many clients are blocked; read without locks by the hot path and INFO.
+    pub blocked_clients: std::sync::atomic::AtomicUsize,
     pub stats: Stats,
     pub pause: Pause,
     /// Cancelled when the node should stop (SHUTDOWN, SIGTERM).
@@ -45,6 +49,8 @@ pub struct Stats {
     pub error_replies: AtomicU64,
     pub client_output_limit_disconnections: AtomicU64,
     pub client_query_limit_disconnections: AtomicU64,
+    /// Keys removed to stay under maxmemory (INFO `evicted_keys`).
+    pub evicted_keys: AtomicU64,
     /// Per command-table entry: calls, microseconds, rejected, failed.
     pub commands: crate::dispatch::CommandStats,
     pub errors: Mutex<std::collections::BTreeMap<String, u64>>,
@@ -63,6 +69,7 @@ impl Stats {
             &self.error_replies,
             &self.client_output_limit_disconnections,
             &self.client_query_limit_disconnections,
+            &self.evicted_keys,
         ] {
             c.store(0, Relaxed);
         }
@@ -200,6 +207,8 @@ impl Shared {
             config: RwLock::new(config),
             clients: Clients::default(),
             pubsub: Mutex::new(PubSub::default()),
+            blocking: Default::default(),
+            blocked_clients: Default::default(),
             stats: Stats::default(),
             pause: Pause::default(),
             shutdown: CancellationToken::new(),

@@ -12,7 +12,7 @@ mod process;
 mod redis_server;
 mod tempdir;
 
-pub use conn::RespConn;
+pub use conn::{encode_command, RespConn};
 pub use ferrocache_resp::Frame;
 pub use fmt::{escape, show};
 /// Signals for [`FerroNode::stop_with_signal`].

@@ -55,6 +55,7 @@ pub fn setbit(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
             false
         }
     };
+    ctx.notify(Class::String, "setbit", args[1]);
     ctx.out.int(old as i64);
     Ok(())
 }

@@ -7,11 +7,12 @@ use ferrocache_keyspace::glob;
 
 pub fn del(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     let now = ctx.now_ms;
-    let db = ctx.db();
     let mut n = 0;
     for k in &args[1..] {
+        let db = ctx.db();
         if db.peek(k, now).is_some() {
             db.remove(k);
+            ctx.notify(Class::Generic, "del", k);
             n += 1;
         }
     }
@@ -71,6 +72,8 @@ fn rename_generic(ctx: &mut Ctx, args: &[&[u8]], nx: bool) -> CmdResult {
         db.remove(dst);
         db.insert_entry(dst, entry);
     }
+    ctx.notify(Class::Generic, "rename_from", src);
+    ctx.notify(Class::Generic, "rename_to", dst);
     if nx {
         ctx.out.int(1);
     } else {
@@ -237,8 +240,10 @@ fn expire_generic(ctx: &mut Ctx, args: &[&[u8]], unit_ms: i64, absolute: bool) -
     }
     if when <= now {
         db.remove(args[1]);
+        ctx.notify(Class::Generic, "del", args[1]);
     } else {
         db.set_expire(args[1], when as u64, now as u64);
+        ctx.notify(Class::Generic, "expire", args[1]);
     }
     ctx.out.int(1);
     Ok(())
@@ -285,6 +290,9 @@ pub fn pexpiretime(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
 pub fn persist(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     let now = ctx.now_ms;
     let done = ctx.db().persist(args[1], now);
+    if done {
+        ctx.notify(Class::Generic, "persist", args[1]);
+    }
     ctx.out.int(done as i64);
     Ok(())
 }
@@ -324,6 +332,7 @@ pub fn copy(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         dest.remove(dst);
     }
     dest.insert_entry(dst, entry);
+    ctx.notify_db(target, Class::Generic, "copy_to", dst);
     ctx.out.int(1);
     Ok(())
 }
@@ -343,6 +352,8 @@ pub fn move_(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     if let Some(entry) = ks.dbs[source].remove(args[1]) {
         ks.dbs[target].insert_entry(args[1], entry);
     }
+    ctx.notify_db(source, Class::Generic, "move_from", args[1]);
+    ctx.notify_db(target, Class::Generic, "move_to", args[1]);
     ctx.out.int(1);
     Ok(())
 }

@@ -19,6 +19,7 @@ mod strings;
 mod transactions;
 mod zset;
 
+pub use crate::notify::Class;
 pub use args::*;
 
 use crate::dispatch::{CmdResult, Ctx};

@@ -303,7 +303,8 @@ pub fn object(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
             if !lfu {
                 return Err(LFU_NOT_SELECTED.into());
             }
-            ctx.out.int(0);
+            let freq = ferrocache_keyspace::lfu::counter(e.lru, now, ctx.settings.lfu);
+            ctx.out.int(freq as i64);
         }
         _ => {
             // Small integers are shared objects in Redis unless an LRU/LFU policy needs

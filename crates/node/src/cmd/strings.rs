@@ -141,6 +141,10 @@ pub fn set(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         return Ok(());
     }
     db.set(key, Value::string(args[2]), ttl, now);
+    ctx.notify(Class::String, "set", key);
+    if o.expire.is_some() {
+        ctx.notify(Class::Generic, "expire", key);
+    }
     if o.get {
         reply_opt(ctx, old.as_deref());
     } else {
@@ -162,6 +166,7 @@ pub fn setnx(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     let created = !db.contains(args[1], now);
     if created {
         db.set(args[1], Value::string(args[2]), Ttl::Clear, now);
+        ctx.notify(Class::String, "set", args[1]);
     }
     ctx.out.int(created as i64);
     Ok(())
@@ -172,6 +177,8 @@ fn setex_generic(ctx: &mut Ctx, args: &[&[u8]], unit: i64, name: &str) -> CmdRes
     let at = expire_at(args[2], unit, false, now, name)?;
     ctx.db()
         .set(args[1], Value::string(args[3]), Ttl::At(at), now);
+    ctx.notify(Class::String, "set", args[1]);
+    ctx.notify(Class::Generic, "expire", args[1]);
     ctx.out.ok();
     Ok(())
 }
@@ -190,6 +197,7 @@ pub fn getset(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     let mut buf = Buf::default();
     let old = read_string(db, args[1], now, &mut buf)?.map(<[u8]>::to_vec);
     db.set(args[1], Value::string(args[2]), Ttl::Clear, now);
+    ctx.notify(Class::String, "set", args[1]);
     reply_opt(ctx, old.as_deref());
     Ok(())
 }
@@ -201,6 +209,7 @@ pub fn getdel(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     let old = read_string(db, args[1], now, &mut buf)?.map(<[u8]>::to_vec);
     if old.is_some() {
         db.remove(args[1]);
+        ctx.notify(Class::Generic, "del", args[1]);
     }
     reply_opt(ctx, old.as_deref());
     Ok(())
@@ -224,12 +233,16 @@ pub fn getex(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     match at {
         Some(at) if at <= now => {
             db.remove(args[1]);
+            ctx.notify(Class::Generic, "del", args[1]);
         }
         Some(at) => {
             db.set_expire(args[1], at, now);
+            ctx.notify(Class::Generic, "expire", args[1]);
         }
         None if o.persist => {
-            db.persist(args[1], now);
+            if db.persist(args[1], now) {
+                ctx.notify(Class::Generic, "persist", args[1]);
+            }
         }
         None => {}
     }
@@ -261,9 +274,9 @@ fn mset_pairs<'a>(args: &'a [&'a [u8]], name: &str) -> Result<&'a [&'a [u8]], Re
 pub fn mset(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     let pairs = mset_pairs(args, "mset")?;
     let now = ctx.now_ms;
-    let db = ctx.db();
     for kv in pairs.chunks(2) {
-        db.set(kv[0], Value::string(kv[1]), Ttl::Clear, now);
+        ctx.db().set(kv[0], Value::string(kv[1]), Ttl::Clear, now);
+        ctx.notify(Class::String, "set", kv[0]);
     }
     ctx.out.ok();
     Ok(())
@@ -278,7 +291,8 @@ pub fn msetnx(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         return Ok(());
     }
     for kv in pairs.chunks(2) {
-        db.set(kv[0], Value::string(kv[1]), Ttl::Clear, now);
+        ctx.db().set(kv[0], Value::string(kv[1]), Ttl::Clear, now);
+        ctx.notify(Class::String, "set", kv[0]);
     }
     ctx.out.int(1);
     Ok(())
@@ -307,6 +321,7 @@ pub fn append(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
             len
         }
     };
+    ctx.notify(Class::String, "append", args[1]);
     ctx.out.int(len as i64);
     Ok(())
 }
@@ -339,6 +354,7 @@ fn incr_generic(ctx: &mut Ctx, key: &[u8], by: i64) -> CmdResult {
     };
     let next = current.checked_add(by).ok_or(Reject::from(ERR_OVERFLOW))?;
     db.set(key, Value::Int(next), Ttl::Keep, now);
+    ctx.notify(Class::String, "incrby", key);
     ctx.out.int(next);
     Ok(())
 }
@@ -377,6 +393,7 @@ pub fn incrbyfloat(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         .ok_or(Reject::from("ERR increment would produce NaN or Infinity"))?;
     let text = float_text::human(sum);
     db.set(args[1], Value::string(text.as_bytes()), Ttl::Keep, now);
+    ctx.notify(Class::String, "incrbyfloat", args[1]);
     ctx.out.bulk(text.as_bytes());
     Ok(())
 }
@@ -446,6 +463,9 @@ pub fn setrange(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
             }
         }
     };
+    if !value.is_empty() {
+        ctx.notify(Class::String, "setrange", args[1]);
+    }
     ctx.out.int(len as i64);
     Ok(())
 }

@@ -108,6 +108,7 @@ pub fn exec(ctx: &mut Ctx, _: &[&[u8]]) -> CmdResult {
     }
     unwatch_all(ctx);
     ctx.out.array(multi.queued.len());
+    ctx.client.in_exec = true;
     for argv in &multi.queued {
         let args: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
         match dispatch::resolve_queued(&args) {
@@ -130,5 +131,6 @@ pub fn exec(ctx: &mut Ctx, _: &[&[u8]]) -> CmdResult {
             None => ctx.out.error("ERR unknown command"),
         }
     }
+    ctx.client.in_exec = false;
     Ok(())
 }
