@@ -41,7 +41,10 @@ pub struct Args {
     #[arg(
         long,
         value_delimiter = ',',
-        default_values_t = ["ping", "set", "get", "incr", "mset", "publish"].map(String::from)
+        default_values_t = [
+            "ping", "set", "get", "incr", "mset", "publish", "lpush", "lpop", "sadd", "hset",
+            "zadd", "lrange_100"
+        ].map(String::from)
     )]
     tests: Vec<String>,
     /// Where to write the report, relative to the workspace root.
@@ -64,6 +67,10 @@ pub struct Args {
     /// `taskset` and at least two CPUs, and is on by default when both exist).
     #[arg(long)]
     no_pin: bool,
+    /// Skip the memory comparison (a million keys loaded into a fresh server of
+    /// each kind, RSS compared).
+    #[arg(long)]
+    no_memory: bool,
 }
 
 /// How "our" server is started.
@@ -133,46 +140,8 @@ pub fn run(args: Args) -> Result<()> {
         .context("creating a temporary directory")?;
     let ports = free_ports(2)?;
     let addr = |port: u16| SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-
-    let redis_dir = subdir(tmp.path(), "redis")?;
-    let mut redis_cmd = Command::new("redis-server");
-    redis_cmd
-        .args(["--save", "", "--appendonly", "no", "--port"])
-        .arg(ports[0].to_string())
-        .args(["--bind", "127.0.0.1", "--dir"])
-        .arg(&redis_dir)
-        .current_dir(&redis_dir);
-    let redis_desc =
-        "redis-server --save '' --appendonly no --port PORT --bind 127.0.0.1 --dir TMP";
-
-    let ours_dir = subdir(tmp.path(), "ours")?;
-    let (mut ours_cmd, ours_desc) = match &ours_kind {
-        Ours::Template(template) => {
-            let line = template
-                .replace("{port}", &ports[1].to_string())
-                .replace("{dir}", &ours_dir.to_string_lossy());
-            let mut c = Command::new("sh");
-            // exec, so that killing the handle kills the server, not just the shell.
-            c.arg("-c").arg(format!("exec {line}"));
-            (
-                c,
-                template.replace("{port}", "PORT").replace("{dir}", "TMP"),
-            )
-        }
-        Ours::Binary(bin) => {
-            let mut c = Command::new(bin);
-            c.args(["node", "--port"])
-                .arg(ports[1].to_string())
-                .args(["--bind", "127.0.0.1", "--dir"])
-                .arg(&ours_dir);
-            let shown = bin.strip_prefix(&root).unwrap_or(bin).display().to_string();
-            (
-                c,
-                format!("{shown} node --port PORT --bind 127.0.0.1 --dir TMP"),
-            )
-        }
-    };
-    ours_cmd.current_dir(&ours_dir);
+    let (redis_cmd, redis_desc, ours_cmd, ours_desc) =
+        server_commands(&root, &ours_kind, &ports, tmp.path(), "")?;
 
     // Both servers share CPU 0 and the load generator runs on CPU 1: the same
     // conditions for each, and no core contention between server and client.
@@ -245,6 +214,33 @@ pub fn run(args: Args) -> Result<()> {
     drop(ours);
     drop(redis);
 
+    let mut sections = Vec::new();
+    if !args.no_memory {
+        eprintln!("bench: memory: loading the same dataset into a fresh server of each kind");
+        let ports = free_ports(2)?;
+        let (redis_cmd, _, ours_cmd, _) =
+            server_commands(&root, &ours_kind, &ports, tmp.path(), "-memory")?;
+        let mut redis = Server::spawn(
+            "redis-server",
+            pinned(redis_cmd, server_cpu),
+            addr(ports[0]),
+            &tmp.path().join("redis-memory.log"),
+        )?;
+        let mut ours = Server::spawn(
+            "ferrocache",
+            pinned(ours_cmd, server_cpu),
+            addr(ports[1]),
+            &tmp.path().join("ours-memory.log"),
+        )?;
+        redis.wait_ready(READY_TIMEOUT)?;
+        ours.wait_ready(READY_TIMEOUT)?;
+        let r = crate::bench_memory::load_and_measure(&mut redis, client_cpu)?;
+        let o = crate::bench_memory::load_and_measure(&mut ours, client_cpu)?;
+        let section = crate::bench_memory::markdown(&r, &o);
+        println!("{section}");
+        sections.push(section);
+    }
+
     let command = std::iter::once("cargo xtask".to_string())
         .chain(std::env::args().skip(1).map(|a| shell_quote(&a)))
         .collect::<Vec<_>>()
@@ -253,7 +249,7 @@ pub fn run(args: Args) -> Result<()> {
     let provenance = Provenance {
         command: &command,
         machine: &machine,
-        redis_cmd: redis_desc,
+        redis_cmd: &redis_desc,
         ours_cmd: &ours_desc,
         benchmark_cmds: &benchmark_cmds,
         order: &format!(
@@ -267,7 +263,7 @@ pub fn run(args: Args) -> Result<()> {
         ),
         notes: &notes,
     };
-    let doc = document(&provenance, &tables);
+    let doc = document(&provenance, &tables, &sections);
     let out = root.join(&args.out);
     if let Some(dir) = out.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -347,6 +343,58 @@ impl Pair<'_> {
         }
         Ok((median_rows(&redis_runs), median_rows(&ours_runs)))
     }
+}
+
+/// The command lines that start each server on `ports` (redis first), with
+/// their descriptions for the report; data directories under `tmp`, suffixed
+/// with `tag` so that a second pair does not reuse the first one's.
+fn server_commands(
+    root: &Path,
+    ours_kind: &Ours,
+    ports: &[u16],
+    tmp: &Path,
+    tag: &str,
+) -> Result<(Command, String, Command, String)> {
+    let redis_dir = subdir(tmp, &format!("redis{tag}"))?;
+    let mut redis_cmd = Command::new("redis-server");
+    redis_cmd
+        .args(["--save", "", "--appendonly", "no", "--port"])
+        .arg(ports[0].to_string())
+        .args(["--bind", "127.0.0.1", "--dir"])
+        .arg(&redis_dir)
+        .current_dir(&redis_dir);
+    let redis_desc =
+        "redis-server --save '' --appendonly no --port PORT --bind 127.0.0.1 --dir TMP";
+
+    let ours_dir = subdir(tmp, &format!("ours{tag}"))?;
+    let (mut ours_cmd, ours_desc) = match ours_kind {
+        Ours::Template(template) => {
+            let line = template
+                .replace("{port}", &ports[1].to_string())
+                .replace("{dir}", &ours_dir.to_string_lossy());
+            let mut c = Command::new("sh");
+            // exec, so that killing the handle kills the server, not just the shell.
+            c.arg("-c").arg(format!("exec {line}"));
+            (
+                c,
+                template.replace("{port}", "PORT").replace("{dir}", "TMP"),
+            )
+        }
+        Ours::Binary(bin) => {
+            let mut c = Command::new(bin);
+            c.args(["node", "--port"])
+                .arg(ports[1].to_string())
+                .args(["--bind", "127.0.0.1", "--dir"])
+                .arg(&ours_dir);
+            let shown = bin.strip_prefix(root).unwrap_or(bin).display().to_string();
+            (
+                c,
+                format!("{shown} node --port PORT --bind 127.0.0.1 --dir TMP"),
+            )
+        }
+    };
+    ours_cmd.current_dir(&ours_dir);
+    Ok((redis_cmd, redis_desc.to_string(), ours_cmd, ours_desc))
 }
 
 /// The workspace root: xtask lives one level below it.

@@ -126,7 +126,7 @@ pub struct Provenance<'a> {
 }
 
 /// The whole Markdown document.
-pub fn document(p: &Provenance, tables: &[Comparison]) -> String {
+pub fn document(p: &Provenance, tables: &[Comparison], sections: &[String]) -> String {
     let m = p.machine;
     let mut s = String::from("# Benchmarks: ferrocache beside redis-server\n\n");
     s.push_str(
@@ -157,6 +157,10 @@ pub fn document(p: &Provenance, tables: &[Comparison]) -> String {
     );
     for t in tables {
         s.push_str(&t.markdown());
+        s.push('\n');
+    }
+    for section in sections {
+        s.push_str(section);
         s.push('\n');
     }
     s

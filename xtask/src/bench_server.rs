@@ -47,6 +47,10 @@ impl Server {
         self.addr
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Waits until the server answers PING with +PONG, or fails at the deadline
     /// or as soon as the process exits.
     pub fn wait_ready(&mut self, timeout: Duration) -> Result<()> {

@@ -3,6 +3,7 @@
 //! module exposes `Args` (clap) and `run(Args) -> anyhow::Result<()>`.
 
 mod bench;
+mod bench_memory;
 mod bench_report;
 mod bench_run;
 mod bench_server;
