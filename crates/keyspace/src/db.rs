@@ -42,6 +42,8 @@ pub enum KeyEvent {
     Expired,
     /// Created (Redis's `new` event).
     New,
+    /// Looked up by a read-only command and not found (Redis's `keymiss`).
+    Miss,
 }
 
 #[derive(Default)]
@@ -64,6 +66,12 @@ pub struct Db {
     events: Vec<(KeyEvent, Key)>,
     /// Set when an LFU policy is chosen: `Entry::lru` then holds the LFU counter.
     lfu: Option<crate::lfu::Lfu>,
+    /// Set while a read-only command runs: its lookups count as keyspace hits and
+    /// misses (INFO), as Redis's read lookups do, and misses may be recorded.
+    pub reading: bool,
+    record_miss: bool,
+    pub hits: u64,
+    pub misses: u64,
 }
 
 fn lru_now(now_ms: u64) -> u32 {
@@ -84,8 +92,12 @@ impl Db {
     /// Looks a key up for reading or in-place writing, deleting it first if it has
     /// expired. Touches its access time.
     pub fn get_mut(&mut self, key: &[u8], now_ms: u64) -> Option<&mut Entry> {
-        if self.expire_if_needed(key, now_ms) {
+        if self.expire_if_needed(key, now_ms) || !self.map.contains_key(key) {
+            self.note_miss(key);
             return None;
+        }
+        if self.reading {
+            self.hits += 1;
         }
         let e = self.map.get_mut(key)?;
         e.lru = match self.lfu {
@@ -98,10 +110,31 @@ impl Db {
     /// Looks a key up without touching its access time (TYPE-like inspection
     /// still expires it, as Redis does).
     pub fn peek(&mut self, key: &[u8], now_ms: u64) -> Option<&Entry> {
-        if self.expire_if_needed(key, now_ms) {
+        if self.expire_if_needed(key, now_ms) || !self.map.contains_key(key) {
+            self.note_miss(key);
             return None;
         }
+        if self.reading {
+            self.hits += 1;
+        }
         self.map.get(key)
+    }
+
+    /// A read lookup found nothing: counted, and recorded when asked for.
+    fn note_miss(&mut self, key: &[u8]) {
+        if self.reading {
+            self.misses += 1;
+            if self.record_miss {
+                self.events.push((KeyEvent::Miss, key.into()));
+            }
+        }
+    }
+
+    /// A live key's entry through a shared borrow, so that several can be read at
+    /// once (SINTER …). No expiry deletion or access-time touch: do those first
+    /// with `get_mut`/`get_coll`.
+    pub fn get_ref(&self, key: &[u8], now_ms: u64) -> Option<&Entry> {
+        self.map.get(key).filter(|e| !e.expired(now_ms))
     }
 
     pub fn contains(&mut self, key: &[u8], now_ms: u64) -> bool {
@@ -151,10 +184,11 @@ impl Db {
 
     /// Chooses which key events to record (notifications need them; nothing is
     /// recorded otherwise, so the hot path pays one branch).
-    pub fn record(&mut self, expired: bool, new: bool) {
+    pub fn record(&mut self, expired: bool, new: bool, miss: bool) {
         self.record_expired = expired;
         self.record_new = new;
-        if !expired && !new {
+        self.record_miss = miss;
+        if !expired && !new && !miss {
             self.events.clear();
         }
     }

@@ -11,8 +11,8 @@ pub struct KeyspaceStats {
 pub struct Keyspace {
     pub dbs: Vec<Db>,
     pub stats: KeyspaceStats,
-    /// The (expired, new) event recording every db was last told to do.
-    recording: (bool, bool),
+    /// The (expired, new, miss) event recording every db was last told to do.
+    recording: (bool, bool, bool),
     lfu: Option<crate::lfu::Lfu>,
 }
 
@@ -21,7 +21,7 @@ impl Keyspace {
         Keyspace {
             dbs: (0..databases.max(1)).map(|_| Db::default()).collect(),
             stats: KeyspaceStats::default(),
-            recording: (false, false),
+            recording: (false, false, false),
             lfu: None,
         }
     }
@@ -36,11 +36,18 @@ impl Keyspace {
 
     /// Sets which key events every database records (see `Db::record`); cheap
     /// when unchanged, so the node calls it whenever it takes the lock.
-    pub fn record(&mut self, expired: bool, new: bool) {
-        if self.recording != (expired, new) {
-            self.recording = (expired, new);
-            self.dbs.iter_mut().for_each(|d| d.record(expired, new));
+    pub fn record(&mut self, expired: bool, new: bool, miss: bool) {
+        if self.recording != (expired, new, miss) {
+            self.recording = (expired, new, miss);
+            self.dbs.iter_mut().for_each(|d| d.record(expired, new, miss));
         }
+    }
+
+    /// Keyspace hits and misses of read lookups across databases (INFO).
+    pub fn hits_and_misses(&self) -> (u64, u64) {
+        self.dbs.iter().fold((self.stats.keyspace_hits, self.stats.keyspace_misses), |(h, m), d| {
+            (h + d.hits, m + d.misses)
+        })
     }
 
     pub fn db(&mut self, index: usize) -> &mut Db {

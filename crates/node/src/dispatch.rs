@@ -60,13 +60,19 @@ pub struct Ctx<'c, 's> {
     pub(crate) guard: &'c mut Option<MutexGuard<'s, Keyspace>>,
     /// Set while serving a blocked client: the key that became ready.
     pub(crate) ready_key: Option<ferrocache_keyspace::Key>,
+    /// A read-only command: its lookups count as keyspace hits/misses.
+    pub(crate) reading: bool,
 }
 
 impl<'s> Ctx<'_, 's> {
     /// The keyspace, locked on first use and held for the rest of the batch.
     pub fn ks(&mut self) -> &mut Keyspace {
-        self.guard
-            .get_or_insert_with(|| lock_keyspace(self.srv, self.settings))
+        let (db, reading) = (self.client.db, self.reading);
+        self.guard.get_or_insert_with(|| {
+            let mut ks = lock_keyspace(self.srv, self.settings);
+            ks.dbs[db].reading = reading;
+            ks
+        })
     }
     /// The client's selected database.
     pub fn db(&mut self) -> &mut Db {
@@ -76,9 +82,12 @@ impl<'s> Ctx<'_, 's> {
     /// The keyspace and the reply buffer together, for handlers that stream a reply
     /// while reading the data.
     pub fn ks_and_out(&mut self) -> (&mut Keyspace, &mut ReplyBuf) {
-        let ks = self
-            .guard
-            .get_or_insert_with(|| lock_keyspace(self.srv, self.settings));
+        let (db, reading) = (self.client.db, self.reading);
+        let ks = self.guard.get_or_insert_with(|| {
+            let mut ks = lock_keyspace(self.srv, self.settings);
+            ks.dbs[db].reading = reading;
+            ks
+        });
         (&mut **ks, &mut *self.out)
     }
     /// The selected database and the reply buffer together.
@@ -150,6 +159,7 @@ pub fn lock_keyspace<'s>(srv: &'s Shared, settings: &Settings) -> MutexGuard<'s,
     ks.record(
         flags.wants(crate::notify::Class::Expired),
         flags.wants(crate::notify::Class::New),
+        flags.wants(crate::notify::Class::KeyMiss),
     );
     ks.set_lfu(settings.policy.is_lfu().then_some(settings.lfu));
     ks
@@ -554,6 +564,11 @@ fn run_with<'s>(
     // Set before running, so CLIENT LIST/INFO show themselves as Redis does.
     client.handle.last_cmd.store(stat, Relaxed);
     let now_ms = clock.now_ms();
+    let db = client.db;
+    let reading = cmd.spec.has(commands::READONLY);
+    if let Some(ks) = guard.as_mut() {
+        ks.dbs[db].reading = reading;
+    }
     let mut ctx = Ctx {
         srv,
         client,
@@ -564,6 +579,7 @@ fn run_with<'s>(
         clock,
         guard,
         ready_key,
+        reading,
     };
     // A bug in one handler must not take the connection (or the node) down: the
     // client gets an error and the panic is logged with the command's name.
@@ -578,6 +594,7 @@ fn run_with<'s>(
     });
     let flow = ctx.flow;
     if let Some(ks) = ctx.guard.as_mut() {
+        ks.dbs[db].reading = false;
         if ks.dbs.iter().any(|d| d.has_events()) {
             let me = ctx.client.handle.id;
             crate::notify::publish_recorded(srv, settings, ks, Some(ctx.out), me, now_ms);

@@ -186,7 +186,11 @@ pub fn publish_recorded(
 ) {
     use ferrocache_keyspace::KeyEvent;
     let flags = settings.notify;
-    ks.record(flags.wants(Class::Expired), flags.wants(Class::New));
+    ks.record(
+        flags.wants(Class::Expired),
+        flags.wants(Class::New),
+        flags.wants(Class::KeyMiss),
+    );
     for db in 0..ks.dbs.len() {
         if !ks.dbs[db].has_events() {
             continue;
@@ -195,6 +199,7 @@ pub fn publish_recorded(
             let (class, name) = match event {
                 KeyEvent::Expired => (Class::Expired, "expired"),
                 KeyEvent::New => (Class::New, "new"),
+                KeyEvent::Miss => (Class::KeyMiss, "keymiss"),
             };
             publish(
                 srv,

@@ -133,6 +133,23 @@ fn event_classes_and_channels() {
     d.check_on(WRITER, "DEBUG SLEEP 0.01");
     events_of(&mut d, "GET gone");
     d.check_on(WRITER, "DEBUG SET-ACTIVE-EXPIRE 1");
+    // Misses of read lookups (m), not of writes.
+    d.check_on(WRITER, "CONFIG SET notify-keyspace-events KEm");
+    for line in [
+        "GET nosuch",
+        "MGET nosuch fresh other",
+        "EXISTS nosuch",
+        "TYPE nosuch",
+        "TTL nosuch",
+        "STRLEN nosuch",
+        "GETRANGE nosuch 0 1",
+        "INCR counter",
+        "APPEND app x",
+        "SETNX fresh v",
+        "GET fresh",
+    ] {
+        events_of(&mut d, line);
+    }
     d.check_on(WRITER, "CONFIG GET notify-keyspace-events");
     for flags in ["A", "nA", "Ex", "Kn", "m", "gl$shzxetdK", "q", "KEA", ""] {
         d.check_args(vec![
@@ -145,5 +162,23 @@ fn event_classes_and_channels() {
     }
     // Nothing enabled: no events at all.
     events_of(&mut d, "SET quiet v");
+    d.finish();
+}
+
+/// Writes that cannot fit under maxmemory get Redis's exact OOM error (eviction
+/// itself is tested against the binary in tests/memory.rs).
+#[test]
+fn out_of_memory_error() {
+    let mut d = Differ::new("notifications/oom");
+    d.check_on(WRITER, "SET before v");
+    d.check_on(WRITER, "CONFIG SET maxmemory 1");
+    d.check_on(WRITER, "SET k v");
+    d.check_on(WRITER, "GET before");
+    d.check_on(WRITER, "MULTI");
+    d.check_on(WRITER, "SET k v");
+    d.check_on(WRITER, "EXEC");
+    d.check_on(WRITER, "DEL before");
+    d.check_on(WRITER, "CONFIG SET maxmemory 0");
+    d.check_on(WRITER, "SET k v");
     d.finish();
 }

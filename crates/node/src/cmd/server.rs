@@ -92,7 +92,11 @@ pub fn config(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
             ctx.srv.stats.reset();
             let ks = ctx.ks();
             ks.stats = Default::default();
-            ks.dbs.iter_mut().for_each(|d| d.expired_count = 0);
+            ks.dbs.iter_mut().for_each(|d| {
+                d.expired_count = 0;
+                d.hits = 0;
+                d.misses = 0;
+            });
             ctx.out.ok();
         }
         _ => {

@@ -25,16 +25,9 @@ pub fn get(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     let mut buf = Buf::default();
     let idx = ctx.client.db;
     let (ks, out) = ctx.ks_and_out();
-    let found = read_string(&mut ks.dbs[idx], args[1], now, &mut buf)?;
-    match found {
-        Some(v) => {
-            out.bulk(v);
-            ks.stats.keyspace_hits += 1;
-        }
-        None => {
-            out.null();
-            ks.stats.keyspace_misses += 1;
-        }
+    match read_string(&mut ks.dbs[idx], args[1], now, &mut buf)? {
+        Some(v) => out.bulk(v),
+        None => out.null(),
     }
     Ok(())
 }
