@@ -35,6 +35,12 @@
 //! | HELLO | all keys; values of proto, mode, role, modules (not server, version, id) |
 //! | RANDOMKEY | nil on both, or on each side a key that EXISTS there |
 //! | SCAN 0 … | iterated to cursor 0 on each side: the sorted set of keys (cursors and batch sizes are implementation details); SCAN with another cursor: type only |
+//! | HSCAN key 0 … | iterated to cursor 0 on each side: the sorted set of field/value pairs (a hashtable's cursors are implementation details; a listpack hash's single exact reply is checked with `check_exact` in `hashes`); another cursor: type only |
+//! | HRANDFIELD | structure and length exactly; each field (and value) must belong to the hash (checked with HGETALL on the same connection); with a positive count, the fields must be distinct |
+//! | SSCAN key 0 … | iterated to cursor 0 on each side: the sorted set of members (a hashtable's cursors are implementation details; an intset's single exact reply is checked with `check_exact` in `sets`); another cursor: type only |
+//! | SPOP, SRANDMEMBER | reply type and length exactly; each member must belong to the set (SRANDMEMBER) or have left it (SPOP), checked with SMEMBERS on the same connection; SPOP and a positive count: members distinct. `sets` checks the exact whole-set replies and puts popped members back to keep both servers' sets equal |
+//! | ZSCAN key 0 … | iterated to cursor 0 on each side: the sorted set of member/score pairs (a skiplist's cursors are implementation details; a listpack's single exact reply is checked with `check_exact` in `zsets`); another cursor: type only |
+//! | ZRANDMEMBER | as HRANDFIELD, with the sorted set read by ZRANGE key 0 -1 WITHSCORES: structure and length exactly, each member (and score) must belong to the set, distinct with a positive count |
 //! | UNSUBSCRIBE / PUNSUBSCRIBE without arguments | channel names sorted, remaining counts in order (Redis's order is its dict's) |
 //!
 //! Tests that observe timing (expiry, idle timeout, output-buffer limits) compare

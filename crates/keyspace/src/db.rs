@@ -92,32 +92,39 @@ impl Db {
     /// Looks a key up for reading or in-place writing, deleting it first if it has
     /// expired. Touches its access time.
     pub fn get_mut(&mut self, key: &[u8], now_ms: u64) -> Option<&mut Entry> {
-        if self.expire_if_needed(key, now_ms) || !self.map.contains_key(key) {
-            self.note_miss(key);
-            return None;
-        }
-        if self.reading {
-            self.hits += 1;
-        }
-        let e = self.map.get_mut(key)?;
-        e.lru = match self.lfu {
+        let i = self.lookup(key, now_ms)?;
+        let lfu = self.lfu;
+        let (_, e) = self.map.get_index_mut(i)?;
+        e.lru = match lfu {
             None => lru_now(now_ms),
             Some(lfu) => crate::lfu::touch(e.lru, now_ms, lfu),
         };
         Some(e)
     }
 
+    /// The slot of a live key (one hash lookup), deleting it if its TTL passed;
+    /// counts the lookup as a hit or miss while a read-only command runs.
+    fn lookup(&mut self, key: &[u8], now_ms: u64) -> Option<usize> {
+        let found = match self.map.get_index_of(key) {
+            Some(i) if self.map[i].expired(now_ms) => {
+                self.delete_expired(key);
+                None
+            }
+            other => other,
+        };
+        match found {
+            Some(_) if self.reading => self.hits += 1,
+            None => self.note_miss(key),
+            _ => {}
+        }
+        found
+    }
+
     /// Looks a key up without touching its access time (TYPE-like inspection
     /// still expires it, as Redis does).
     pub fn peek(&mut self, key: &[u8], now_ms: u64) -> Option<&Entry> {
-        if self.expire_if_needed(key, now_ms) || !self.map.contains_key(key) {
-            self.note_miss(key);
-            return None;
-        }
-        if self.reading {
-            self.hits += 1;
-        }
-        self.map.get(key)
+        let i = self.lookup(key, now_ms)?;
+        Some(&self.map[i])
     }
 
     /// A read lookup found nothing: counted, and recorded when asked for.
@@ -232,26 +239,36 @@ impl Db {
                 }
             }
             None => {
-                if self.record_new {
-                    self.events.push((KeyEvent::New, key.into()));
-                }
                 let expire_at = match ttl {
-                    Ttl::At(at) => {
-                        self.expires.insert(key.into());
-                        at
-                    }
+                    Ttl::At(at) => at,
                     _ => 0,
                 };
-                self.map.insert(
-                    key.into(),
-                    Entry {
-                        value,
-                        expire_at,
-                        lru,
-                    },
-                );
+                self.insert_new(key, value, expire_at, now_ms);
             }
         }
+    }
+
+    /// Adds a key that does not exist yet; returns its slot.
+    fn insert_new(&mut self, key: &[u8], value: Value, expire_at: u64, now_ms: u64) -> usize {
+        if self.record_new {
+            self.events.push((KeyEvent::New, key.into()));
+        }
+        if expire_at != 0 {
+            self.expires.insert(key.into());
+        }
+        let lru = match self.lfu {
+            None => lru_now(now_ms),
+            Some(_) => crate::lfu::fresh(now_ms),
+        };
+        let (i, _) = self.map.insert_full(
+            key.into(),
+            Entry {
+                value,
+                expire_at,
+                lru,
+            },
+        );
+        i
     }
 
     /// Re-inserts a whole entry (RENAME, MOVE, COPY), keeping its metadata.
@@ -328,14 +345,22 @@ impl Db {
         key: &[u8],
         now_ms: u64,
     ) -> Result<&mut T, WrongType> {
-        if self.get_coll::<T>(key, now_ms)?.is_none() {
-            self.set(key, T::default().into_value(), Ttl::Clear, now_ms);
-        }
-        let e = self
-            .map
-            .get_mut(key)
-            .expect("present: just looked up or created");
-        Ok(T::of_mut(&mut e.value).expect("checked type"))
+        let i = match self.lookup(key, now_ms) {
+            Some(i) => {
+                let lfu = self.lfu;
+                let e = &mut self.map[i];
+                e.lru = match lfu {
+                    None => lru_now(now_ms),
+                    Some(lfu) => crate::lfu::touch(e.lru, now_ms, lfu),
+                };
+                i
+            }
+            None => {
+                self.signal(key);
+                self.insert_new(key, T::default().into_value(), 0, now_ms)
+            }
+        };
+        T::of_mut(&mut self.map[i].value).ok_or(WrongType)
     }
 
     /// Records an in-place change of `key`'s value: signals WATCH and blocked

@@ -38,6 +38,8 @@ pub struct ClientHandle {
     pub multi: AtomicU32,
     pub resp: AtomicU32,
     pub no_evict: AtomicBool,
+    /// Waiting in a blocking command (CLIENT LIST flag `b`; exempt from the idle timeout).
+    pub blocked: AtomicBool,
     /// Messages queued for delivery and not yet written (bytes): the output buffer limit.
     pub queued_bytes: AtomicUsize,
     /// When the soft output limit was first exceeded (Unix ms; 0 = not exceeded).
@@ -70,6 +72,9 @@ impl ClientHandle {
         }
         if multi > 0 {
             flags.push('x');
+        }
+        if self.blocked.load(Relaxed) {
+            flags.push('b');
         }
         if self.no_evict.load(Relaxed) {
             flags.push('e');

@@ -44,6 +44,7 @@ pub fn register(srv: &Shared, addr: SocketAddr, laddr: SocketAddr) -> Accepted {
         multi: Default::default(),
         resp: 2.into(),
         no_evict: Default::default(),
+        blocked: Default::default(),
         queued_bytes: Default::default(),
         soft_limit_since_ms: Default::default(),
         kill: Default::default(),
@@ -180,6 +181,7 @@ async fn wait_blocked(
         return Ok(Vec::new());
     };
     let deadline = pending.deadline_ms;
+    handle.blocked.store(true, Relaxed);
     let result = loop {
         if handle.killed.load(Relaxed) {
             break Err(kill_reason(&handle));
@@ -224,6 +226,8 @@ async fn wait_blocked(
             }
         }
     };
+    handle.blocked.store(false, Relaxed);
+    handle.last_interaction_ms.store(unix_ms(), Relaxed);
     if result.is_ok() {
         client.blocked = None;
     }

@@ -80,6 +80,7 @@ fn check_clients(srv: &Shared) {
     for c in srv.clients.all() {
         if idle_limit > 0
             && !c.is_pubsub()
+            && !c.blocked.load(Relaxed)
             && now.saturating_sub(c.last_interaction_ms.load(Relaxed)) > idle_limit
         {
             tracing::debug!(client = c.id, "idle timeout");

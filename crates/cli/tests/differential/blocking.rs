@@ -49,6 +49,8 @@ fn served_first_come_first_served_before_the_next_command() {
     wait_blocked(&mut d, 1);
     d.send_on(B, "BRPOP l other 0");
     wait_blocked(&mut d, 2);
+    // Blocked clients show flag b and their command.
+    d.check_on(WRITER, "CLIENT LIST");
     // The waiters are served inside the RPUSH: LLEN after it already sees 1 left.
     pipeline_on(&mut d, WRITER, &["RPUSH l x y z", "LLEN l"]);
     d.read_on(A, 1, "BLPOP served first");

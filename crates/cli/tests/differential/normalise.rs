@@ -44,6 +44,24 @@ pub enum Rule {
     /// only those ferrocache's command table serves are kept: Redis has more
     /// (CLIENT TRACKING, CONFIG REWRITE …), which ferrocache deliberately lacks.
     CommandInfo,
+    /// HSCAN (and the other key scans) with cursor 0: the harness iterates to cursor 0
+    /// on each side and compares the sorted, deduplicated elements (field/value pairs
+    /// when `pairs`), never the cursors. A non-zero cursor: shape only.
+    ElementScan { pairs: bool },
+    /// HRANDFIELD: the harness reads the hash (HGETALL) on the same connection and
+    /// replaces every returned field (and value) that belongs to it by a placeholder;
+    /// with a positive count it also notes whether the fields were distinct. The
+    /// reply's structure and length are compared exactly.
+    RandomFields,
+    /// SPOP, SRANDMEMBER: the harness reads the set (SMEMBERS) on the same connection
+    /// after the command; SRANDMEMBER's members that belong to it become `<member>`,
+    /// SPOP's members that are no longer in it `<popped>`; anything else stays as
+    /// sent, so a wrong member shows. Reply type and length are compared exactly;
+    /// with `distinct` (SPOP, a positive count) a trailing `<distinct>`/`<repeated>`.
+    RandomMembers { distinct: bool },
+    /// ZRANDMEMBER: like `RandomFields`, with the sorted set read by ZRANGE … WITHSCORES
+    /// (members as fields, scores as values).
+    RandomZMembers,
     /// UNSUBSCRIBE / PUNSUBSCRIBE with no arguments: one frame per channel in an order
     /// Redis does not define: the channel names are compared as a sorted list and the
     /// remaining-subscription counts in order.
@@ -73,6 +91,15 @@ pub fn rule(args: &[Vec<u8>]) -> Rule {
         ("HELLO", _) => Rule::Hello,
         ("RANDOMKEY", _) => Rule::RandomKey,
         ("SCAN", _) => Rule::Scan,
+        ("HSCAN", _) => Rule::ElementScan { pairs: true },
+        ("HRANDFIELD", _) => Rule::RandomFields,
+        ("SSCAN", _) => Rule::ElementScan { pairs: false },
+        ("SPOP", _) => Rule::RandomMembers { distinct: true },
+        ("ZSCAN", _) => Rule::ElementScan { pairs: true },
+        ("ZRANDMEMBER", _) => Rule::RandomZMembers,
+        ("SRANDMEMBER", _) => Rule::RandomMembers {
+            distinct: !args.get(2).is_some_and(|c| c.starts_with(b"-")),
+        },
         ("OBJECT", "IDLETIME" | "FREQ") => Rule::AnyInteger,
         ("MEMORY", "USAGE") => Rule::IntegerOrNil,
         ("MEMORY", _) => Rule::Shape,
@@ -263,7 +290,8 @@ pub fn normalise(rule: Rule, f: &Frame) -> Frame {
     }
     match rule {
         Rule::Exact | Rule::Tolerance(_) | Rule::RandomKey | Rule::UnsubscribeAll => f.clone(),
-        Rule::Scan => shape(f),
+        Rule::Scan | Rule::ElementScan { .. } => shape(f),
+        Rule::RandomFields | Rule::RandomMembers { .. } | Rule::RandomZMembers => f.clone(),
         Rule::Sorted => match f {
             Frame::Array(v) => {
                 let mut v = v.clone();
@@ -349,6 +377,124 @@ fn command_entry(e: &Frame) -> Frame {
             Frame::Array(v)
         }
         other => other.clone(),
+    }
+}
+
+/// HRANDFIELD's reply with every field of `all` (the hash's HGETALL) replaced by
+/// `<field>` and every value that is that field's by `<its value>`; anything else
+/// stays as sent, so a wrong field shows. With a positive count, a trailing
+/// `<distinct>` or `<repeated>` says whether the fields were distinct.
+pub fn random_fields(args: &[Vec<u8>], reply: &Frame, all: &Frame) -> Frame {
+    let hash: Vec<(Frame, Frame)> = pairs(all).unwrap_or_default();
+    let value_of = |f: &Frame| hash.iter().find(|(k, _)| k == f).map(|(_, v)| v);
+    let field = |f: &Frame| match value_of(f) {
+        Some(_) => simple("<field>"),
+        None => f.clone(),
+    };
+    let pair = |k: &Frame, v: &Frame| {
+        let value = if value_of(k) == Some(v) {
+            simple("<its value>")
+        } else {
+            v.clone()
+        };
+        [field(k), value]
+    };
+    let items = match reply {
+        Frame::Array(items) => items,
+        single => return field(single),
+    };
+    let with_values = args.len() == 4;
+    let mut seen: Vec<&Frame> = Vec::new();
+    let mut out = Vec::new();
+    if with_values
+        && items
+            .iter()
+            .all(|i| matches!(i, Frame::Array(p) if p.len() == 2))
+    {
+        // RESP3: one [field, value] array per entry.
+        for i in items {
+            if let Frame::Array(p) = i {
+                seen.push(&p[0]);
+                out.push(Frame::Array(pair(&p[0], &p[1]).to_vec()));
+            }
+        }
+    } else if with_values && items.len() % 2 == 0 {
+        for c in items.chunks(2) {
+            seen.push(&c[0]);
+            out.extend(pair(&c[0], &c[1]));
+        }
+    } else {
+        for i in items {
+            seen.push(i);
+            out.push(field(i));
+        }
+    }
+    let positive = args
+        .get(2)
+        .and_then(|c| std::str::from_utf8(c).ok()?.parse::<i64>().ok())
+        .is_some_and(|c| c > 0);
+    if positive && !items.is_empty() {
+        let mut shown: Vec<String> = seen.iter().map(|f| ferrocache_testkit::show(f)).collect();
+        shown.sort();
+        let n = shown.len();
+        shown.dedup();
+        out.push(simple(if shown.len() == n {
+            "<distinct>"
+        } else {
+            "<repeated>"
+        }));
+    }
+    Frame::Array(out)
+}
+
+/// SPOP/SRANDMEMBER's reply with members checked against `all` (the set's SMEMBERS
+/// read right after): see `Rule::RandomMembers`.
+/// A ZRANGE … WITHSCORES reply as a flat [member, score, …] array (RESP3 nests
+/// the pairs), the form `random_fields` reads.
+pub fn flat_pairs(all: &Frame) -> Frame {
+    match all {
+        Frame::Array(items) => Frame::Array(
+            items
+                .iter()
+                .flat_map(|i| match i {
+                    Frame::Array(p) => p.clone(),
+                    other => vec![other.clone()],
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+pub fn random_members(args: &[Vec<u8>], reply: &Frame, all: &Frame, distinct: bool) -> Frame {
+    let members: &[Frame] = match all {
+        Frame::Array(v) | Frame::Set(v) => v,
+        _ => &[],
+    };
+    let popped = args[0].eq_ignore_ascii_case(b"SPOP");
+    let mark = |f: &Frame| match (popped, members.contains(f)) {
+        (false, true) => simple("<member>"),
+        (true, false) => simple("<popped>"),
+        _ => f.clone(),
+    };
+    let items = match reply {
+        Frame::Array(items) | Frame::Set(items) => items,
+        single => return mark(single),
+    };
+    let mut out: Vec<Frame> = items.iter().map(mark).collect();
+    if distinct && !items.is_empty() {
+        let mut shown: Vec<String> = items.iter().map(ferrocache_testkit::show).collect();
+        shown.sort();
+        shown.dedup();
+        out.push(simple(if shown.len() == items.len() {
+            "<distinct>"
+        } else {
+            "<repeated>"
+        }));
+    }
+    match reply {
+        Frame::Set(_) => Frame::Set(out),
+        _ => Frame::Array(out),
     }
 }
 

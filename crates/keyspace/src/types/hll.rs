@@ -1,1 +1,0 @@
-//! HyperLogLog in Redis's own representation (the "HYLL" string, sparse and dense).
