@@ -667,7 +667,12 @@ mod tests {
         let names: Vec<_> = c.matching(b"maxmemory*").map(|(n, _)| n).collect();
         assert_eq!(
             names,
-            vec!["maxmemory", "maxmemory-policy", "maxmemory-samples"]
+            vec![
+                "maxmemory",
+                "maxmemory-policy",
+                "maxmemory-reserved",
+                "maxmemory-samples"
+            ]
         );
     }
 

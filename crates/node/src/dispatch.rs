@@ -565,6 +565,7 @@ fn run_with<'s>(
     client.handle.last_cmd.store(stat, Relaxed);
     let now_ms = clock.now_ms();
     let db = client.db;
+    let mark = out.len();
     let reading = cmd.spec.has(commands::READONLY);
     if let Some(ks) = guard.as_mut() {
         ks.dbs[db].reading = reading;
@@ -596,8 +597,17 @@ fn run_with<'s>(
     if let Some(ks) = ctx.guard.as_mut() {
         ks.dbs[db].reading = false;
         if ks.dbs.iter().any(|d| d.has_events()) {
+            // What the lookups recorded (a miss, an expiry) happened before the
+            // reply was written: a client subscribed to its own events gets those
+            // pushes first, as from Redis.
             let me = ctx.client.handle.id;
-            crate::notify::publish_recorded(srv, settings, ks, Some(ctx.out), me, now_ms);
+            let mut early = ReplyBuf::new(ctx.out.protocol());
+            crate::notify::publish_recorded(srv, settings, ks, Some(&mut early), me, now_ms);
+            if !early.is_empty() {
+                let reply = ctx.out.buf.split_off(mark);
+                ctx.out.buf.extend_from_slice(&early.buf);
+                ctx.out.buf.extend_from_slice(&reply);
+            }
         }
     }
     let elapsed = ctx.clock.lap();

@@ -28,6 +28,9 @@ impl ReplyBuf {
     pub fn is_resp3(&self) -> bool {
         self.proto == Protocol::Resp3
     }
+    pub fn protocol(&self) -> Protocol {
+        self.proto
+    }
     fn head(&mut self, tag: u8, n: usize) {
         self.buf.put_u8(tag);
         self.buf.put_slice(itoa::Buffer::new().format(n).as_bytes());

@@ -153,6 +153,10 @@ pub fn scan(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
 /// A SCAN cursor as `strtoul` reads it: optional sign (a negative one wraps), decimal
 /// digits, no spaces, no overflow.
 pub fn parse_cursor(a: &[u8]) -> Option<u64> {
+    // strtoul reads nothing from "" and reports no error: cursor 0.
+    if a.is_empty() {
+        return Some(0);
+    }
     let (neg, digits) = match a.first()? {
         b'-' => (true, &a[1..]),
         b'+' => (false, &a[1..]),
