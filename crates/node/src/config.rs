@@ -382,7 +382,7 @@ fn canonical(def: &OptionDef, value: &str) -> Result<String, String> {
             }
         }
         Kind::Str => Ok(value.to_string()),
-        Kind::KeyspaceEvents => crate::notify::Flags::parse(value).map(|f| f.render()),
+        Kind::KeyspaceEvents => crate::notify::Flags::parse(value).map(|f| f.store()),
         Kind::MemoryOrPercent => match value.strip_suffix('%') {
             Some(p) => match p.parse::<u8>() {
                 Ok(p) if p <= 100 => Ok(format!("{p}%")),
@@ -516,6 +516,17 @@ impl Config {
         find(name)
             .and_then(|d| self.values.get(d.name))
             .map(String::as_str)
+    }
+
+    /// How CONFIG GET shows a stored value (only notify-keyspace-events differs:
+    /// Redis shows `A` for the whole set of classes).
+    pub fn display(name: &str, value: &str) -> String {
+        match find(name).map(|d| d.kind) {
+            Some(Kind::KeyspaceEvents) => crate::notify::Flags::parse(value)
+                .map(|f| f.render())
+                .unwrap_or_default(),
+            _ => value.to_string(),
+        }
     }
 
     /// Options whose names match a glob pattern (CONFIG GET).

@@ -99,6 +99,27 @@ impl Flags {
         s
     }
 
+    /// Every enabled bit as its own letter: what the configuration stores, since
+    /// Redis's display form drops `n` next to `A` while the flag stays on.
+    pub fn store(self) -> String {
+        let mut s = String::new();
+        for (letter, class) in LETTERS {
+            if self.0 & *class as u16 != 0 {
+                s.push(*letter);
+            }
+        }
+        for (bit, letter) in [
+            (KEYSPACE, 'K'),
+            (KEYEVENT, 'E'),
+            (Class::KeyMiss as u16, 'm'),
+        ] {
+            if self.0 & bit != 0 {
+                s.push(letter);
+            }
+        }
+        s
+    }
+
     /// Whether an event of `class` is published at all.
     pub fn wants(self, class: Class) -> bool {
         self.0 & class as u16 != 0 && self.0 & (KEYSPACE | KEYEVENT) != 0
@@ -136,6 +157,9 @@ mod tests {
         assert!(Flags::parse("q").is_err());
         assert!(!Flags::parse("g").unwrap().wants(Class::Generic));
         assert!(Flags::parse("gK").unwrap().wants(Class::Generic));
+        let stored = Flags::parse("KEAnm").unwrap().store();
+        assert!(Flags::parse(&stored).unwrap().wants(Class::New));
+        assert_eq!(Flags::parse(&stored).unwrap().render(), "AKEm");
     }
 }
 

@@ -126,6 +126,9 @@ fn event_classes_and_channels() {
     // New keys (n) come before the command's own event.
     d.check_on(WRITER, "CONFIG SET notify-keyspace-events KEn$g");
     events_of(&mut d, "SET fresh v");
+    d.check_on(WRITER, "CONFIG SET notify-keyspace-events KEAn");
+    d.check_on(WRITER, "CONFIG GET notify-keyspace-events");
+    events_of(&mut d, "SET fresh2 v");
     events_of(&mut d, "SET fresh v");
     events_of(&mut d, "MSET f1 1 f2 2");
     events_of(&mut d, "RENAME f1 f3");

@@ -45,14 +45,15 @@ pub fn config(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
                     let name = lossy(pattern);
                     if let Some(value) = config.get(&name) {
                         if !pairs.iter().any(|(n, _)| n.eq_ignore_ascii_case(&name)) {
-                            pairs.push((name, value.to_string()));
+                            let shown = crate::config::Config::display(&name, value);
+                            pairs.push((name, shown));
                         }
                     }
                     continue;
                 }
                 for (name, value) in config.matching(pattern) {
                     if !pairs.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
-                        pairs.push((name.to_string(), value.to_string()));
+                        pairs.push((name.to_string(), crate::config::Config::display(name, value)));
                     }
                 }
             }
