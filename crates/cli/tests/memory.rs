@@ -33,8 +33,10 @@ fn node_with_room(policy: &str, room: u64) -> (FerroNode, RespConn, u64) {
     let base = info_field(&mut c, "memory", "used_memory");
     let limit = base + room;
     let ok = |f: Frame| assert_eq!(f, Frame::Simple("OK".into()));
-    ok(c.cmd(&["CONFIG", "SET", "maxmemory-policy", policy]).unwrap());
-    ok(c.cmd(&["CONFIG", "SET", "maxmemory", &limit.to_string()]).unwrap());
+    ok(c.cmd(&["CONFIG", "SET", "maxmemory-policy", policy])
+        .unwrap());
+    ok(c.cmd(&["CONFIG", "SET", "maxmemory", &limit.to_string()])
+        .unwrap());
     (n, c, limit)
 }
 
@@ -91,7 +93,10 @@ fn noeviction_refuses_writes_but_serves_reads_and_deletes() {
     assert!(matches!(c.cmd(&["EXEC"]).unwrap(), Frame::Error(e) if e.starts_with(b"EXECABORT")));
     assert_eq!(c.cmd(&["DEL", "k:0"]).unwrap(), Frame::Integer(1));
     assert_eq!(c.cmd(&["FLUSHALL"]).unwrap(), Frame::Simple("OK".into()));
-    assert_eq!(c.cmd(&["SET", "x", "y"]).unwrap(), Frame::Simple("OK".into()));
+    assert_eq!(
+        c.cmd(&["SET", "x", "y"]).unwrap(),
+        Frame::Simple("OK".into())
+    );
 }
 
 #[test]
@@ -99,7 +104,8 @@ fn allkeys_lru_keeps_what_is_used() {
     let (_n, mut c, limit) = node_with_room("allkeys-lru", 2 << 20);
     assert_eq!(fill(&mut c, "cold", 1000, None, limit), 0);
     assert_eq!(fill(&mut c, "hot", 200, None, limit), 0);
-    c.cmd(&["CONFIG", "SET", "maxmemory-samples", "10"]).unwrap();
+    c.cmd(&["CONFIG", "SET", "maxmemory-samples", "10"])
+        .unwrap();
     // The idle clock has one-second resolution: make the cold keys older first.
     c.cmd(&["DEBUG", "SLEEP", "1.1"]).unwrap();
     for i in 0..200 {
@@ -109,13 +115,17 @@ fn allkeys_lru_keeps_what_is_used() {
     assert!(info_field(&mut c, "stats", "evicted_keys") > 0);
     let hot = exists(&mut c, "hot", 0..200) as f64 / 200.0;
     let cold = exists(&mut c, "cold", 0..1000) as f64 / 1000.0;
-    assert!(hot > cold, "hot keys survive more ({hot:.2}) than cold ones ({cold:.2})");
+    assert!(
+        hot > cold,
+        "hot keys survive more ({hot:.2}) than cold ones ({cold:.2})"
+    );
 }
 
 #[test]
 fn allkeys_lfu_keeps_what_is_used_often() {
     let (_n, mut c, limit) = node_with_room("allkeys-lfu", 2 << 20);
-    c.cmd(&["CONFIG", "SET", "maxmemory-samples", "10"]).unwrap();
+    c.cmd(&["CONFIG", "SET", "maxmemory-samples", "10"])
+        .unwrap();
     assert_eq!(fill(&mut c, "rare", 1000, None, limit), 0);
     assert_eq!(fill(&mut c, "often", 100, None, limit), 0);
     for _ in 0..20 {
@@ -127,7 +137,10 @@ fn allkeys_lfu_keeps_what_is_used_often() {
     assert_eq!(fill(&mut c, "new", 3000, None, limit), 0);
     let often = exists(&mut c, "often", 0..100) as f64 / 100.0;
     let rare = exists(&mut c, "rare", 0..1000) as f64 / 1000.0;
-    assert!(often > rare, "frequent keys survive more ({often:.2}) than rare ones ({rare:.2})");
+    assert!(
+        often > rare,
+        "frequent keys survive more ({often:.2}) than rare ones ({rare:.2})"
+    );
 }
 
 #[test]
@@ -139,7 +152,12 @@ fn allkeys_random_evicts_without_refusing() {
 
 #[test]
 fn volatile_policies_evict_only_keys_with_a_ttl() {
-    for policy in ["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"] {
+    for policy in [
+        "volatile-lru",
+        "volatile-lfu",
+        "volatile-random",
+        "volatile-ttl",
+    ] {
         let (_n, mut c, limit) = node_with_room(policy, 2 << 20);
         assert_eq!(fill(&mut c, "keep", 500, None, limit), 0, "{policy}");
         assert_eq!(fill(&mut c, "ttl", 1000, Some(1000), limit), 0, "{policy}");
@@ -151,7 +169,10 @@ fn volatile_policies_evict_only_keys_with_a_ttl() {
             // The nearest expiries go first: the early "ttl" keys before "more".
             let early = exists(&mut c, "ttl", 0..1000);
             let late = exists(&mut c, "more", 0..1000);
-            assert!(early < late, "{policy}: {early} early vs {late} late survivors");
+            assert!(
+                early < late,
+                "{policy}: {early} early vs {late} late survivors"
+            );
         }
         // With no key left that the policy may evict, writes are refused.
         let refused = fill(&mut c, "plain", 4000, None, limit);
@@ -165,8 +186,10 @@ fn maxmemory_reserved_holds_memory_back_from_the_data() {
     let mut c = n.connect().expect("connect");
     let base = info_field(&mut c, "memory", "used_memory");
     let max = base + (4 << 20);
-    c.cmd(&["CONFIG", "SET", "maxmemory", &max.to_string()]).unwrap();
-    c.cmd(&["CONFIG", "SET", "maxmemory-reserved", "2mb"]).unwrap();
+    c.cmd(&["CONFIG", "SET", "maxmemory", &max.to_string()])
+        .unwrap();
+    c.cmd(&["CONFIG", "SET", "maxmemory-reserved", "2mb"])
+        .unwrap();
     assert_eq!(
         c.cmd(&["CONFIG", "GET", "maxmemory-reserved"]).unwrap(),
         Frame::Array(vec![
@@ -175,17 +198,19 @@ fn maxmemory_reserved_holds_memory_back_from_the_data() {
         ])
     );
     assert!(matches!(
-        c.cmd(&["CONFIG", "SET", "maxmemory-reserved", "120%"]).unwrap(),
+        c.cmd(&["CONFIG", "SET", "maxmemory-reserved", "120%"])
+            .unwrap(),
         Frame::Error(_)
     ));
     let refused = fill(&mut c, "k", 5000, None, max - (2 << 20));
     assert!(refused > 0);
     assert!(info_field(&mut c, "memory", "used_memory") <= max - (2 << 20) + (max / 20));
+    assert_eq!(info_field(&mut c, "memory", "maxmemory_reserved"), 2 << 20);
+    // A percentage of maxmemory works as well.
+    c.cmd(&["CONFIG", "SET", "maxmemory-reserved", "50%"])
+        .unwrap();
     assert_eq!(
         info_field(&mut c, "memory", "maxmemory_reserved"),
-        2 << 20
+        max / 100 * 50
     );
-    // A percentage of maxmemory works as well.
-    c.cmd(&["CONFIG", "SET", "maxmemory-reserved", "50%"]).unwrap();
-    assert_eq!(info_field(&mut c, "memory", "maxmemory_reserved"), max / 100 * 50);
 }

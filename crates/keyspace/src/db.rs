@@ -89,6 +89,18 @@ impl Db {
         self.expires.len()
     }
 
+    /// Bytes the next new key would allocate at once because the table is full
+    /// and must double (entries plus hash index); 0 when there is room. Eviction
+    /// makes room for this ahead of time, so a table growing cannot push memory
+    /// past maxmemory.
+    pub fn growth_bytes(&self) -> usize {
+        if self.map.len() < self.map.capacity() {
+            return 0;
+        }
+        let per_entry = std::mem::size_of::<(u64, Key, Entry)>() + 10;
+        self.map.capacity().max(4) * per_entry
+    }
+
     /// Looks a key up for reading or in-place writing, deleting it first if it has
     /// expired. Touches its access time.
     pub fn get_mut(&mut self, key: &[u8], now_ms: u64) -> Option<&mut Entry> {

@@ -437,8 +437,20 @@ fn admit_and_run<'s>(
         let grows = spec.has(commands::DENYOOM)
             || (spec.name == "exec" && client.multi.as_ref().is_some_and(|m| m.denyoom));
         let ks = guard.get_or_insert_with(|| lock_keyspace(srv, settings));
-        let fits =
-            crate::evict::make_room(srv, ks, settings, out, client.handle.id, clock.now_ms());
+        let ahead = if grows {
+            ks.dbs[client.db].growth_bytes() as u64
+        } else {
+            0
+        };
+        let fits = crate::evict::make_room(
+            srv,
+            ks,
+            settings,
+            out,
+            client.handle.id,
+            clock.now_ms(),
+            ahead,
+        );
         if !fits && grows {
             reject(srv, client, out, crate::evict::ERR_OOM, Some(stat));
             return Flow::Continue;

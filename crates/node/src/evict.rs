@@ -83,7 +83,8 @@ pub fn used_memory() -> u64 {
     alloc::allocated().unwrap_or_else(alloc::rss) as u64
 }
 
-/// Evicts until memory is under the data limit. False when it cannot get there
+/// Evicts until memory plus `ahead` (an allocation about to happen, such as a
+/// full table doubling) is under the data limit. False when it cannot get there
 /// (policy `noeviction`, or nothing left that the policy may evict).
 pub fn make_room(
     srv: &Shared,
@@ -92,11 +93,13 @@ pub fn make_room(
     out: &mut ReplyBuf,
     me: u64,
     now_ms: u64,
+    ahead: u64,
 ) -> bool {
     let limit = settings.data_limit();
     if limit == 0 {
         return true;
     }
+    let limit = limit.saturating_sub(ahead).max(1);
     let mut used = used_memory();
     if used <= limit {
         return true;

@@ -3,14 +3,18 @@
 //!
 //! A HyperLogLog is a string, so every case GETs the key after changing it: the
 //! stored bytes (header, cached count, sparse opcodes or dense registers) must be
-//! Redis's exactly, not only the counts.
+//! Redis's exactly, not only the counts. Hand-made and damaged strings are in
+//! `corrupt`, the random sequences in `generator`.
+
+mod corrupt;
+mod generator;
 
 use super::harness::{Args, Differ};
 use super::notifications::{events_of, subscribe_all, WRITER};
-use super::random::{b, run_seeds, Gen};
+use super::random::b;
 
 /// `PFADD key element…`.
-fn pfadd_args(key: &str, elements: impl IntoIterator<Item = String>) -> Args {
+pub fn pfadd_args(key: &str, elements: impl IntoIterator<Item = String>) -> Args {
     let mut a = vec![b("PFADD"), b(key)];
     a.extend(elements.into_iter().map(b));
     a
@@ -18,7 +22,7 @@ fn pfadd_args(key: &str, elements: impl IntoIterator<Item = String>) -> Args {
 
 /// A HLL string: header with `encoding` (0 dense, 1 sparse) and a cached count
 /// (`stale` sets the flag), then `body`.
-fn hll(encoding: u8, card: u64, stale: bool, body: &[u8]) -> Vec<u8> {
+pub fn hll(encoding: u8, card: u64, stale: bool, body: &[u8]) -> Vec<u8> {
     let mut s = b"HYLL".to_vec();
     s.extend_from_slice(&[encoding, 0, 0, 0]);
     let mut c = card.to_le_bytes();
@@ -31,13 +35,13 @@ fn hll(encoding: u8, card: u64, stale: bool, body: &[u8]) -> Vec<u8> {
 }
 
 /// The two-byte sparse opcode for a run of `n` zero registers.
-fn xzero(n: usize) -> [u8; 2] {
+pub fn xzero(n: usize) -> [u8; 2] {
     let l = n - 1;
     [0x40 | (l >> 8) as u8, (l & 0xff) as u8]
 }
 
 /// A dense body with every register at `f(index)`.
-fn dense_body(f: impl Fn(usize) -> u8) -> Vec<u8> {
+pub fn dense_body(f: impl Fn(usize) -> u8) -> Vec<u8> {
     let mut body = vec![0u8; 12288];
     for i in 0..16384 {
         let v = f(i) as u32;
@@ -51,7 +55,7 @@ fn dense_body(f: impl Fn(usize) -> u8) -> Vec<u8> {
     body
 }
 
-fn set_raw(d: &mut Differ, key: &str, value: Vec<u8>) {
+pub fn set_raw(d: &mut Differ, key: &str, value: Vec<u8>) {
     d.check_args(vec![b("SET"), b(key), value]);
 }
 
@@ -199,7 +203,9 @@ fn hundred_thousand_elements() {
 fn sparse_max_bytes_thresholds() {
     let mut d = Differ::new("hll/max-bytes");
     let mut rng = fastrand::Rng::with_seed(11);
-    for max in ["0", "1", "18", "19", "20", "21", "30", "100", "500", "3000", "6000", "50000"] {
+    for max in [
+        "0", "1", "18", "19", "20", "21", "30", "100", "500", "3000", "6000", "50000",
+    ] {
         d.check(&format!("CONFIG SET hll-sparse-max-bytes {max}"));
         d.check("CONFIG GET hll-sparse-max-bytes");
         for (i, n) in [0usize, 1, 2, 5, 60, 700, 3000].into_iter().enumerate() {
@@ -312,10 +318,19 @@ fn count_cache_and_watch() {
     ]);
     // A valid cached count is returned without looking at the registers.
     let empty_body = xzero(16384);
-    set_raw(&mut d, "c", hll(1, 0x0102_0304_0506_0708, false, &empty_body));
+    set_raw(
+        &mut d,
+        "c",
+        hll(1, 0x0102_0304_0506_0708, false, &empty_body),
+    );
     d.check_all(&["PFCOUNT c", "PFCOUNT c c", "GET c"]);
     set_raw(&mut d, "c", hll(1, 5, true, &empty_body));
-    d.check_all(&["OBJECT ENCODING c", "PFCOUNT c", "GET c", "OBJECT ENCODING c"]);
+    d.check_all(&[
+        "OBJECT ENCODING c",
+        "PFCOUNT c",
+        "GET c",
+        "OBJECT ENCODING c",
+    ]);
     // Even a valid cache turns an embedded string raw (Redis unshares it first).
     set_raw(&mut d, "c2", hll(1, 0, false, &empty_body));
     d.check_all(&["PFCOUNT c2", "OBJECT ENCODING c2"]);
@@ -339,7 +354,10 @@ fn copies_written_with_set() {
     let mut d = Differ::new("hll/copies");
     d.check("PFADD src a b c d e f g h i j");
     let [reference, _] = d.query_on(0, "GET src");
-    let bytes = reference.as_bytes().expect("GET src on redis-server").to_vec();
+    let bytes = reference
+        .as_bytes()
+        .expect("GET src on redis-server")
+        .to_vec();
     set_raw(&mut d, "copy", bytes);
     d.check_all(&[
         "OBJECT ENCODING copy",
@@ -356,7 +374,10 @@ fn copies_written_with_set() {
         }
     }
     let [reference, _] = d.query_on(0, "GET dense");
-    let bytes = reference.as_bytes().expect("GET dense on redis-server").to_vec();
+    let bytes = reference
+        .as_bytes()
+        .expect("GET dense on redis-server")
+        .to_vec();
     set_raw(&mut d, "dcopy", bytes);
     d.check_all(&[
         "OBJECT ENCODING dcopy",
@@ -364,118 +385,6 @@ fn copies_written_with_set() {
         "PFADD dcopy x y z",
         "GET dcopy",
         "PFCOUNT dcopy copy",
-    ]);
-    d.finish();
-}
-
-/// Strings that are not HyperLogLogs (WRONGTYPE variant) and HLLs whose sparse body
-/// does not add up to 16384 registers (INVALIDOBJ, with what each command leaves
-/// behind), plus hand-made dense strings at the extremes of the estimator.
-#[test]
-fn invalid_and_corrupt_strings() {
-    let mut d = Differ::new("hll/corrupt");
-    let full = xzero(16384);
-    let cases: Vec<(&str, Vec<u8>)> = vec![
-        ("empty_body", hll(1, 0, true, b"")),
-        ("short", hll(1, 0, true, &xzero(16383))),
-        ("long", hll(1, 0, true, &[&full[..], b"\x00"].concat())),
-        ("val_overflow", hll(1, 0, true, &[&xzero(16381)[..], b"\x83"].concat())),
-        ("val_overflow2", hll(1, 0, true, &[&xzero(16382)[..], b"\x83"].concat())),
-        ("vals_only", hll(1, 0, true, &[0x80u8; 4096])),
-        ("zeros_only", hll(1, 0, true, &[0u8; 16384])),
-        ("xzero_one", hll(1, 0, true, &[&xzero(1)[..], &xzero(16383)].concat())),
-        (
-            "unmerged",
-            hll(1, 0, true, &[&[0x80u8, 0x80][..], &xzero(16382)].concat()),
-        ),
-        ("valid_cache_on_junk", hll(1, 5, false, b"")),
-        ("bad_encoding", hll(2, 0, true, &full)),
-        ("bad_magic", [b"HYLX".as_slice(), &hll(1, 0, true, &full)[4..]].concat()),
-        ("dense_short", hll(0, 0, true, &[0u8; 100])),
-        ("dense_long", hll(0, 0, true, &[0u8; 12289])),
-        ("dense_zero", hll(0, 0, true, &[0u8; 12288])),
-        ("dense_max", hll(0, 0, true, &[0xffu8; 12288])),
-        ("dense_51", hll(0, 0, true, &dense_body(|_| 51))),
-        ("dense_mixed", hll(0, 0, true, &dense_body(|i| if i % 2 == 1 { 33 } else { 1 }))),
-        ("dense_sparse_ish", hll(0, 0, true, &dense_body(|i| (i % 7 == 0) as u8 * 3))),
-        ("header_only", b"HYLL\x01\0\0\0\0\0\0\0\0\0\0\0".to_vec()),
-        ("too_short", b"HYLL\x01\0\0".to_vec()),
-        ("magic_only", b"HYLL".to_vec()),
-    ];
-    for (key, value) in &cases {
-        set_raw(&mut d, key, value.clone());
-        d.check(&format!("PFCOUNT {key}"));
-        d.check(&format!("GET {key}"));
-        set_raw(&mut d, key, value.clone());
-        d.check(&format!("PFCOUNT {key} {key}"));
-        d.check(&format!("PFADD {key} a"));
-        d.check(&format!("GET {key}"));
-        // Several elements: on a corrupt body, those before the failing one stay.
-        set_raw(&mut d, key, value.clone());
-        d.check_args(pfadd_args(key, (0..30).map(|i| i.to_string())));
-        d.check(&format!("GET {key}"));
-        set_raw(&mut d, key, value.clone());
-        d.check(&format!("PFMERGE dst_{key} {key}"));
-        d.check(&format!("GET dst_{key}"));
-        d.check(&format!("EXISTS dst_{key}"));
-        set_raw(&mut d, key, value.clone());
-        d.check(&format!("PFMERGE {key} nosuch"));
-        d.check(&format!("GET {key}"));
-        set_raw(&mut d, key, value.clone());
-        d.check("CONFIG SET hll-sparse-max-bytes 10");
-        d.check(&format!("PFADD {key} a"));
-        d.check(&format!("GET {key}"));
-        d.check("CONFIG SET hll-sparse-max-bytes 3000");
-    }
-    // Damage done to a real HLL with the string commands.
-    d.check_all(&[
-        "PFADD real a b c d e f g h",
-        "SETRANGE real 4 \"\\x00\"",
-        "PFCOUNT real",
-        "SETRANGE real 4 \"\\x01\"",
-        "PFCOUNT real",
-        "SETRANGE real 15 \"\\x00\"",
-        "PFCOUNT real",
-        "APPEND real \"\\x00\"",
-        "PFCOUNT real",
-        "PFADD real a",
-        "PFCOUNT real real",
-        "GET real",
-    ]);
-    // A stale cache over a shrinking sparse string longer than the limit.
-    let over = hll(1, 0, true, &[&xzero(12711)[..], &xzero(1), &xzero(3672)].concat());
-    for max in ["10", "3000"] {
-        d.check(&format!("CONFIG SET hll-sparse-max-bytes {max}"));
-        set_raw(&mut d, "over", over.clone());
-        d.check("PFADD over a");
-        d.check("GET over");
-    }
-    d.check("CONFIG SET hll-sparse-max-bytes 3000");
-    d.finish();
-}
-
-/// Elements whose hash offers a register value above 32, which the sparse form
-/// cannot hold: the HLL turns dense at once (found by search; Redis observed).
-#[test]
-fn register_values_above_sparse_max() {
-    let mut d = Differ::new("hll/val-max");
-    d.check_all(&[
-        "PFADD v33 1692856687",
-        "STRLEN v33",
-        "GET v33",
-        "PFCOUNT v33",
-        "PFADD v35 a b 12722785857 c",
-        "GET v35",
-        "PFCOUNT v35",
-        "PFADD sp x y 14778880364",
-        "GET sp",
-        "PFADD sp2 x y",
-        "PFMERGE sp2 v33",
-        "GET sp2",
-        "PFADD sp3 q",
-        "PFMERGE sp4 sp3 v35",
-        "GET sp4",
-        "PFCOUNT sp3 v35 v33 nosuch",
     ]);
     d.finish();
 }
@@ -544,78 +453,4 @@ fn hll_events() {
         events_of(&mut d, line);
     }
     d.finish();
-}
-
-/// Sets of elements the random generator draws from: small, so that commands
-/// overlap; sometimes large batches to cross the sparse limit.
-fn elements(g: &mut Gen, n: usize) -> Vec<Vec<u8>> {
-    (0..n)
-        .map(|_| match g.rng.u8(..10) {
-            0 => g.value(),
-            1..=3 => b(format!("e{}", g.rng.u32(..50))),
-            _ => b(format!("{}", g.rng.u32(..100_000))),
-        })
-        .collect()
-}
-
-/// A string for SET that is, or nearly is, a HyperLogLog.
-fn hll_like(g: &mut Gen) -> Vec<u8> {
-    let full = xzero(16384);
-    match g.rng.u8(..8) {
-        0 => hll(1, 0, false, &full),
-        1 => hll(1, g.rng.u64(..1000), g.chance(50), &full),
-        2 => hll(1, 0, true, &xzero(16000)),
-        3 => hll(0, 0, true, &[0u8; 12288]),
-        4 => hll(0, 0, true, &[0u8; 50]),
-        5 => hll(1, 0, true, &[&[0x84u8, 0x80, 0x80][..], &xzero(16381)].concat()),
-        6 => b"HYLL".to_vec(),
-        _ => hll(2, 0, true, &full),
-    }
-}
-
-fn hll_command(g: &mut Gen) -> Args {
-    let mut a: Args = match g.rng.u8(..30) {
-        0..=7 => {
-            let n = g.rng.usize(0..6);
-            [vec![b("PFADD"), g.key()], elements(g, n)].concat()
-        }
-        8 => {
-            let n = g.rng.usize(100..600);
-            [vec![b("PFADD"), g.key()], elements(g, n)].concat()
-        }
-        9..=11 => vec![b("PFCOUNT"), g.key()],
-        12 | 13 => [vec![b("PFCOUNT")], g.keys(2)].concat(),
-        14..=16 => [vec![b("PFMERGE"), g.key()], g.keys(0)].concat(),
-        17..=19 => vec![b("GET"), g.key()],
-        20 => vec![b("SET"), g.key(), g.value()],
-        21 => vec![b("SET"), g.key(), hll_like(g)],
-        22 => vec![b("SADD"), g.key(), g.value()],
-        23 => vec![b("DEL"), g.key()],
-        24 => vec![b("TYPE"), g.key()],
-        25 => vec![b("OBJECT"), b("ENCODING"), g.key()],
-        26 => vec![b("STRLEN"), g.key()],
-        27 => {
-            // Damage a byte of the header: encoding or cache flag.
-            let (offset, byte) = *g.pick(&[(4, 0u8), (4, 1), (4, 7), (15, 0x80), (15, 0), (0, b'X')]);
-            vec![b("SETRANGE"), g.key(), b(offset.to_string()), vec![byte]]
-        }
-        // Whole opcodes only: a string ending in half an XZERO opcode is the one
-        // documented difference (see `types::hll::sparse::decode`).
-        28 => vec![b("APPEND"), g.key(), b(*g.pick(&[&b"\x00"[..], b"\x84", b""]))],
-        _ => {
-            let (name, n): (&str, usize) = *g.pick(&[("PFADD", 0), ("PFCOUNT", 0), ("PFMERGE", 0)]);
-            let mut a = vec![b(name)];
-            a.extend((0..n).map(|_| g.key()));
-            a
-        }
-    };
-    if g.chance(10) {
-        a[0] = a[0].to_ascii_lowercase();
-    }
-    a
-}
-
-#[test]
-fn random_hll() {
-    run_seeds("random-hll", hll_command);
 }

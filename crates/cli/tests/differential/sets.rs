@@ -229,9 +229,12 @@ fn encodings_and_conversions() {
     // only integers remain.
     d.check(&sadd_range("pop", 0, 600));
     d.check("OBJECT ENCODING pop");
+    d.check("EXPIRE pop 1000");
     d.query_on(0, "SPOP pop 500");
     d.check("SCARD pop");
     d.check("OBJECT ENCODING pop");
+    // The rebuilt set keeps the key's TTL.
+    d.check("TTL pop");
     d.check(&sadd_range("pop2", 0, 600));
     d.query_on(0, "SPOP pop2 499");
     d.check("SCARD pop2");

@@ -95,7 +95,8 @@ impl List {
     fn release_spare(&mut self) {
         let cap = self.items.capacity();
         if cap > KEEP_CAPACITY && self.items.len() < cap / 4 {
-            self.items.shrink_to((self.items.len() * 2).max(KEEP_CAPACITY));
+            self.items
+                .shrink_to((self.items.len() * 2).max(KEEP_CAPACITY));
         }
     }
 
@@ -160,7 +161,8 @@ impl List {
     pub fn insert(&mut self, after: bool, pivot: &[u8], value: &[u8]) -> bool {
         match self.items.iter().position(|v| v.as_slice() == pivot) {
             Some(i) => {
-                self.items.insert(i + after as usize, SmallBytes::new(value));
+                self.items
+                    .insert(i + after as usize, SmallBytes::new(value));
                 true
             }
             None => false,
@@ -180,7 +182,11 @@ impl List {
         };
         // Matches are numbered from the head; the ones to remove are the first
         // `limit` (count ≥ 0) or the last `limit` (count < 0). One compaction pass.
-        let doomed = if count >= 0 { 0..limit } else { total - limit..total };
+        let doomed = if count >= 0 {
+            0..limit
+        } else {
+            total - limit..total
+        };
         let mut ordinal = 0;
         self.items.retain(|v| {
             if v.as_slice() != value {
@@ -211,7 +217,10 @@ mod tests {
     use super::*;
 
     fn list(items: &[&str]) -> List {
-        items.iter().map(|s| SmallBytes::new(s.as_bytes())).collect()
+        items
+            .iter()
+            .map(|s| SmallBytes::new(s.as_bytes()))
+            .collect()
     }
     fn contents(l: &List) -> Vec<String> {
         l.iter()

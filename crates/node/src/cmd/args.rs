@@ -98,17 +98,28 @@ impl From<ferrocache_keyspace::WrongType> for Reject {
 }
 
 /// A blocking command's timeout in seconds (fractions allowed), as milliseconds;
-/// None for 0 (wait forever). Redis's wording for each refusal.
+/// None for 0 (wait forever). As Redis 7.0 computes it: parsed as a long double
+/// (`string2ld`), × 1000 and rounded up in long double, then cast to a C integer,
+/// where anything beyond i64 (infinity included) becomes i64::MIN — "negative".
+/// So -0.0009 is 0 (forever) and 1e400 is negative, as in Redis.
 pub fn timeout_arg(a: &[u8]) -> Result<Option<u64>, Reject> {
-    let secs = float_arg(a)
-        .filter(|v| v.is_finite())
+    use rustc_apfloat::ieee::X87DoubleExtended as LongDouble;
+    use rustc_apfloat::{Float, Round, Status};
+    let secs = super::float_text::parse(a)
         .ok_or(Reject::from("ERR timeout is not a float or out of range"))?;
-    if secs < 0.0 {
+    let ms = secs
+        .mul_r(LongDouble::from_i128(1000).value, Round::NearestTiesToEven)
+        .value
+        .round_to_integral(Round::TowardPositive)
+        .value
+        .to_i128(64);
+    let ms = if ms.status.contains(Status::INVALID_OP) {
+        i64::MIN
+    } else {
+        ms.value as i64
+    };
+    if ms < 0 {
         return Err("ERR timeout is negative".into());
     }
-    let ms = (secs * 1000.0).ceil();
-    if ms > (i64::MAX / 2) as f64 {
-        return Err("ERR timeout is out of range".into());
-    }
-    Ok((ms > 0.0).then_some(ms as u64))
+    Ok((ms > 0).then_some(ms as u64))
 }

@@ -61,11 +61,12 @@ pub fn cardinality(h: &Histogram) -> u64 {
 /// C's `llround`: half away from zero; out of range (or NaN) gives the x86
 /// "integer indefinite" value, i64::MIN, which is what Redis then returns.
 fn llround(x: f64) -> i64 {
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0; // 2^63
     let r = x.round();
-    if r.is_nan() || r >= 9_223_372_036_854_775_808.0 || r < -9_223_372_036_854_775_808.0 {
-        i64::MIN
-    } else {
+    if (-LIMIT..LIMIT).contains(&r) {
         r as i64
+    } else {
+        i64::MIN
     }
 }
 

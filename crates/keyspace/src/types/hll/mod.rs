@@ -18,8 +18,6 @@ mod estimate;
 mod hash;
 mod sparse;
 
-pub use hash::murmur64a;
-
 /// Bits of the hash that select the register.
 pub const P: usize = 14;
 /// Bits left for the run of zeros (the register value is at most Q+1).
@@ -109,7 +107,12 @@ pub fn add(s: &mut Vec<u8>, element: &[u8], sparse_max_bytes: usize) -> Result<b
 }
 
 /// Raises register `index` to `count` if it is lower; true if it changed.
-fn raise(s: &mut Vec<u8>, index: usize, count: u8, sparse_max_bytes: usize) -> Result<bool, Corrupt> {
+fn raise(
+    s: &mut Vec<u8>,
+    index: usize,
+    count: u8,
+    sparse_max_bytes: usize,
+) -> Result<bool, Corrupt> {
     if encoding(s) == Encoding::Dense {
         return Ok(dense::raise(&mut s[HEADER_LEN..], index, count));
     }
@@ -136,7 +139,9 @@ pub fn count(s: &[u8]) -> Result<u64, Corrupt> {
     let mut h: Histogram = [0; 64];
     match encoding(s) {
         Encoding::Dense => dense::histogram(&s[HEADER_LEN..], &mut h),
-        Encoding::Sparse => sparse::for_each_run(s, |_, value, len| h[value as usize] += len as u32)?,
+        Encoding::Sparse => {
+            sparse::for_each_run(s, |_, value, len| h[value as usize] += len as u32)?
+        }
     }
     Ok(estimate::cardinality(&h))
 }
@@ -218,13 +223,19 @@ mod tests {
         assert_eq!(check(&de), Ok(Encoding::Dense));
         for i in 0..5000 {
             let e = format!("e{i}");
-            assert_eq!(add(&mut sp, e.as_bytes(), usize::MAX), add(&mut de, e.as_bytes(), 0));
+            assert_eq!(
+                add(&mut sp, e.as_bytes(), usize::MAX),
+                add(&mut de, e.as_bytes(), 0)
+            );
         }
         assert_eq!(check(&sp), Ok(Encoding::Sparse));
         assert_eq!(count(&sp), count(&de));
         let mut converted = sp.clone();
         make_dense(&mut converted).unwrap();
-        assert!(converted[HEADER_LEN..] == de[HEADER_LEN..], "same registers");
+        assert!(
+            converted[HEADER_LEN..] == de[HEADER_LEN..],
+            "same registers"
+        );
         let mut u = Union::default();
         u.merge(&sp).unwrap();
         assert_eq!(Ok(u.count()), count(&de));
@@ -236,6 +247,9 @@ mod tests {
         assert_eq!(check(b"HYLX\x01\0\0\0\0\0\0\0\0\0\0\0"), Err(NotHll));
         assert_eq!(check(b"HYLL\x02\0\0\0\0\0\0\0\0\0\0\0"), Err(NotHll));
         assert_eq!(check(b"HYLL\x00\0\0\0\0\0\0\0\0\0\0\0"), Err(NotHll));
-        assert_eq!(check(b"HYLL\x01\0\0\0\0\0\0\0\0\0\0\0"), Ok(Encoding::Sparse));
+        assert_eq!(
+            check(b"HYLL\x01\0\0\0\0\0\0\0\0\0\0\0"),
+            Ok(Encoding::Sparse)
+        );
     }
 }

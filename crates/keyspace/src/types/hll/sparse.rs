@@ -27,8 +27,14 @@ const MERGE_WINDOW: usize = 5;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Op {
     /// A ZERO (one byte) or XZERO (two bytes) run.
-    Zero { len: usize, wide: bool },
-    Val { value: u8, len: usize },
+    Zero {
+        len: usize,
+        wide: bool,
+    },
+    Val {
+        value: u8,
+        len: usize,
+    },
 }
 
 impl Op {
@@ -169,7 +175,12 @@ pub enum Update {
 /// opcode that covers it as Redis does, and marks the cached count stale (so a
 /// later failure on a corrupt body leaves what Redis leaves). `Corrupt` when no
 /// opcode covers the register.
-pub fn raise(s: &mut Vec<u8>, index: usize, count: u8, max_bytes: usize) -> Result<Update, Corrupt> {
+pub fn raise(
+    s: &mut Vec<u8>,
+    index: usize,
+    count: u8,
+    max_bytes: usize,
+) -> Result<Update, Corrupt> {
     if count > VAL_MAX_VALUE {
         return Ok(Update::NeedsDense);
     }
@@ -194,7 +205,11 @@ pub fn raise(s: &mut Vec<u8>, index: usize, count: u8, max_bytes: usize) -> Resu
     // Single-register opcodes change in place.
     match op {
         Op::Val { value, .. } if value >= count => return Ok(Update::Unchanged),
-        Op::Val { len: 1, .. } | Op::Zero { len: 1, wide: false } => {
+        Op::Val { len: 1, .. }
+        | Op::Zero {
+            len: 1,
+            wide: false,
+        } => {
             s[p] = val_byte(count, 1);
             merge_neighbours(s, prev.unwrap_or(HEADER_LEN));
             super::invalidate_cache(s);
@@ -293,7 +308,10 @@ mod tests {
         assert!(for_each_run(&hll(&empty_body()), |_, _, _| {}).is_ok());
         assert_eq!(for_each_run(&hll(b""), |_, _, _| {}), Err(Corrupt));
         assert_eq!(for_each_run(&hll(b"\x7f\xfe"), |_, _, _| {}), Err(Corrupt));
-        assert_eq!(for_each_run(&hll(b"\x7f\xff\x00"), |_, _, _| {}), Err(Corrupt));
+        assert_eq!(
+            for_each_run(&hll(b"\x7f\xff\x00"), |_, _, _| {}),
+            Err(Corrupt)
+        );
         assert_eq!(raise(&mut hll(b""), 0, 1, 3000), Err(Corrupt));
         assert_eq!(raise(&mut hll(b"\x00"), 1, 1, 3000), Err(Corrupt));
     }

@@ -145,12 +145,24 @@ impl ZSet {
     pub fn score(&self, member: &[u8]) -> Option<f64> {
         match &self.index {
             Some(ix) => ix.get(member).copied(),
-            None => self
-                .tree
-                .iter()
-                .find(|e| e.member.as_slice() == member)
-                .map(|e| e.score),
+            None => self.scan_for(member).map(|(_, s)| s),
         }
+    }
+
+    /// A listpack lookup: the member's rank and score, by scanning (as Redis does;
+    /// a listpack is short). Walks the tree without allocating.
+    fn scan_for(&self, member: &[u8]) -> Option<(usize, f64)> {
+        let mut found = None;
+        let mut rank = 0;
+        self.tree.walk_up(0, |e| {
+            if e.member.as_slice() == member {
+                found = Some((rank, e.score));
+                return false;
+            }
+            rank += 1;
+            true
+        });
+        found
     }
 
     /// Adds a member that is not in the set, converting the set first if the
@@ -207,7 +219,7 @@ impl ZSet {
                 let score = *ix.get(member)?;
                 self.tree.rank_of(score, member)
             }
-            None => self.tree.iter().position(|e| e.member.as_slice() == member),
+            None => self.scan_for(member).map(|(r, _)| r),
         }
     }
 
@@ -312,7 +324,12 @@ impl ZSet {
     /// One ZSCAN step: a listpack in full (next cursor 0); a skiplist `count`
     /// positions of its dictionary, counting down from the cursor (0 = from the
     /// top). Returns the next cursor (0 = done).
-    pub fn scan<'a>(&'a self, cursor: u64, count: usize, mut visit: impl FnMut(&'a [u8], f64)) -> u64 {
+    pub fn scan<'a>(
+        &'a self,
+        cursor: u64,
+        count: usize,
+        mut visit: impl FnMut(&'a [u8], f64),
+    ) -> u64 {
         let Some(ix) = &self.index else {
             self.tree.iter().for_each(|e| visit(&e.member, e.score));
             return 0;
@@ -434,7 +451,10 @@ mod tests {
         let z = ZSet::from_sorted(entries(4, 8), SMALL);
         assert_eq!(z.encoding(), "listpack");
         assert!(z.iter().all(|e| e.score.is_sign_positive()));
-        assert_eq!(ZSet::from_sorted(entries(5, 1), SMALL).encoding(), "skiplist");
+        assert_eq!(
+            ZSet::from_sorted(entries(5, 1), SMALL).encoding(),
+            "skiplist"
+        );
         let z = ZSet::from_sorted(entries(2, 9), SMALL);
         assert_eq!(z.encoding(), "skiplist");
         assert_eq!(z.score(b"000000001"), Some(-0.0));

@@ -117,8 +117,7 @@ impl Node {
         match self {
             Node::Leaf(v) => {
                 let i = v.partition_point(|x| x.cmp_key(score, member) == Ordering::Less);
-                (i < v.len() && v[i].cmp_key(score, member) == Ordering::Equal)
-                    .then(|| v.remove(i))
+                (i < v.len() && v[i].cmp_key(score, member) == Ordering::Equal).then(|| v.remove(i))
             }
             Node::Inner(n) => {
                 let i = n.route(score, member);
@@ -314,7 +313,8 @@ impl Tree {
                 };
                 for (kid, count) in rest.by_ref().take(size) {
                     if !n.kids.is_empty() {
-                        n.seps.push(kid.first().expect("bulk nodes are not empty").clone());
+                        n.seps
+                            .push(kid.first().expect("bulk nodes are not empty").clone());
                     }
                     n.counts.push(count);
                     n.kids.push(kid);
@@ -505,10 +505,7 @@ mod tests {
 
     fn check(tree: &Tree, model: &BTreeSet<(i64, Vec<u8>)>) {
         assert_eq!(tree.len(), model.len());
-        let got: Vec<(i64, Vec<u8>)> = tree
-            .iter()
-            .map(|e| model_key(e.score, &e.member))
-            .collect();
+        let got: Vec<(i64, Vec<u8>)> = tree.iter().map(|e| model_key(e.score, &e.member)).collect();
         let want: Vec<(i64, Vec<u8>)> = model.iter().cloned().collect();
         assert_eq!(got, want);
         for (r, (s, m)) in model.iter().enumerate().step_by(7) {

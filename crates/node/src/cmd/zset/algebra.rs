@@ -204,8 +204,7 @@ fn compute(p: &Plan, srcs: Vec<Source>) -> (Vec<Entry>, u64) {
     let mut count = 0u64;
     match p.op {
         Op::Union => {
-            let mut acc: HashMap<SmallBytes, f64, foldhash::fast::RandomState> =
-                HashMap::default();
+            let mut acc: HashMap<SmallBytes, f64, foldhash::fast::RandomState> = HashMap::default();
             for (src, w) in &srcs {
                 src.for_each(|m, s| {
                     let v = weighted(*w, s);

@@ -58,14 +58,14 @@ fn add_generic(ctx: &mut Ctx, args: &[&[u8]], mut f: AddFlags) -> CmdResult {
         i += 1;
     }
     let pairs = &args[i..];
-    if pairs.is_empty() || pairs.len() % 2 != 0 {
+    if pairs.is_empty() || !pairs.len().is_multiple_of(2) {
         return Err(ERR_SYNTAX.into());
     }
     let elements = pairs.len() / 2;
     if f.nx && f.xx {
         return Err("ERR XX and NX options at the same time are not compatible".into());
     }
-    if (f.gt && f.nx) || (f.lt && f.nx) || (f.gt && f.lt) {
+    if (f.nx && (f.gt || f.lt)) || (f.gt && f.lt) {
         return Err("ERR GT, LT, and/or NX options at the same time are not compatible".into());
     }
     if f.incr && elements > 1 {
@@ -146,7 +146,7 @@ fn add_generic(ctx: &mut Ctx, args: &[&[u8]], mut f: AddFlags) -> CmdResult {
     }
     if f.incr {
         if processed > 0 {
-            ctx.out.double(last);
+            score_reply(ctx.out, last);
         } else {
             ctx.out.null();
         }
@@ -187,8 +187,11 @@ pub fn zrem(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
 pub fn zscore(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     let now = ctx.now_ms;
     let (db, out) = ctx.db_and_out();
-    match db.get_coll::<ZSet>(args[1], now)?.and_then(|z| z.score(args[2])) {
-        Some(s) => out.double(s),
+    match db
+        .get_coll::<ZSet>(args[1], now)?
+        .and_then(|z| z.score(args[2]))
+    {
+        Some(s) => score_reply(out, s),
         None => out.null(),
     }
     Ok(())
@@ -201,7 +204,7 @@ pub fn zmscore(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     out.array(args.len() - 2);
     for m in &args[2..] {
         match z.as_ref().and_then(|z| z.score(m)) {
-            Some(s) => out.double(s),
+            Some(s) => score_reply(out, s),
             None => out.null(),
         }
     }
@@ -210,7 +213,10 @@ pub fn zmscore(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
 
 pub fn zcard(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     let now = ctx.now_ms;
-    let n = ctx.db().get_coll::<ZSet>(args[1], now)?.map_or(0, |z| z.len());
+    let n = ctx
+        .db()
+        .get_coll::<ZSet>(args[1], now)?
+        .map_or(0, |z| z.len());
     ctx.out.int(n as i64);
     Ok(())
 }
@@ -226,9 +232,10 @@ pub fn zrevrank(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
 fn rank_generic(ctx: &mut Ctx, args: &[&[u8]], rev: bool) -> CmdResult {
     let now = ctx.now_ms;
     let (db, out) = ctx.db_and_out();
-    let rank = db
-        .get_coll::<ZSet>(args[1], now)?
-        .and_then(|z| z.rank(args[2]).map(|r| if rev { z.len() - 1 - r } else { r }));
+    let rank = db.get_coll::<ZSet>(args[1], now)?.and_then(|z| {
+        z.rank(args[2])
+            .map(|r| if rev { z.len() - 1 - r } else { r })
+    });
     match rank {
         Some(r) => out.int(r as i64),
         None => out.null(),

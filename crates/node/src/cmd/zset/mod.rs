@@ -71,7 +71,11 @@ fn limits(ctx: &Ctx) -> Limits {
 /// member and score into one array; RESP3 nests each pair (`scored` then writes
 /// the pair's own header).
 fn scored_header(out: &mut ReplyBuf, n: usize, withscores: bool) {
-    out.array(if withscores && !out.is_resp3() { n * 2 } else { n });
+    out.array(if withscores && !out.is_resp3() {
+        n * 2
+    } else {
+        n
+    });
 }
 
 /// One member of a reply begun with `scored_header`.
@@ -81,8 +85,57 @@ fn scored(out: &mut ReplyBuf, member: &[u8], score: f64, withscores: bool) {
             out.array(2);
         }
         out.bulk(member);
-        out.double(score);
+        score_reply(out, score);
     } else {
         out.bulk(member);
+    }
+}
+
+/// A score as a reply (RESP3 double, RESP2 bulk string), like `ReplyBuf::double`
+/// but without its general `%.17g` formatting for the common integral scores:
+/// below 1e17 `%.17g` prints those as plain integers, which is what itoa writes
+/// (-0 excepted: it keeps its sign).
+fn score_reply(out: &mut ReplyBuf, score: f64) {
+    if score.fract() != 0.0 || score.abs() >= 1e17 || (score == 0.0 && score.is_sign_negative()) {
+        out.double(score);
+        return;
+    }
+    let mut digits = itoa::Buffer::new();
+    let text = digits.format(score as i64).as_bytes();
+    if out.is_resp3() {
+        out.raw(b",");
+        out.raw(text);
+        out.raw(b"\r\n");
+    } else {
+        out.bulk(text);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::score_reply;
+    use ferrocache_resp::{Protocol, ReplyBuf};
+
+    #[test]
+    fn integral_scores_take_the_short_path_with_the_same_bytes() {
+        for proto in [Protocol::Resp2, Protocol::Resp3] {
+            for s in [
+                0.0,
+                -0.0,
+                1.0,
+                -7.0,
+                1e16,
+                99999999999999990.0,
+                1e17,
+                2.5,
+                -1e300,
+                f64::INFINITY,
+            ] {
+                let (mut fast, mut slow) = (ReplyBuf::new(proto), ReplyBuf::new(proto));
+                score_reply(&mut fast, s);
+                slow.double(s);
+                assert_eq!(fast.buf, slow.buf, "{s}");
+            }
+        }
     }
 }

@@ -31,7 +31,11 @@ pub fn strtod(s: &[u8]) -> (f64, usize, bool) {
     let rest = &s[i..];
     let signed = |v: f64| if neg { -v } else { v };
     if starts_with_ci(rest, b"inf") {
-        let len = if starts_with_ci(rest, b"infinity") { 8 } else { 3 };
+        let len = if starts_with_ci(rest, b"infinity") {
+            8
+        } else {
+            3
+        };
         return (signed(f64::INFINITY), i + len, false);
     }
     if starts_with_ci(rest, b"nan") {
@@ -368,7 +372,16 @@ mod tests {
         assert_eq!(double(b"1.5"), Some(1.5));
         assert_eq!(double(b"-inf"), Some(f64::NEG_INFINITY));
         assert_eq!(double(b"0x10"), Some(16.0));
-        for bad in [&b""[..], b" 1", b"1 ", b"nan", b"1e400", b"1e-400", b"abc", b"1\x00"] {
+        for bad in [
+            &b""[..],
+            b" 1",
+            b"1 ",
+            b"nan",
+            b"1e400",
+            b"1e-400",
+            b"abc",
+            b"1\x00",
+        ] {
             assert_eq!(double(bad), None, "{bad:?}");
         }
     }

@@ -56,7 +56,7 @@ fn pop_reply(
             out.array(2);
         }
         out.bulk(&e.member);
-        out.double(e.score);
+        score_reply(out, e.score);
     }
     let deleted = db.modified(key);
     ctx.notify(Class::ZSet, if max { "zpopmax" } else { "zpopmin" }, key);

@@ -125,19 +125,46 @@ pub fn zscan(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
             found.push((m, s));
         }
     });
+    let listpack = z.is_listpack();
     out.array(2);
     out.bulk(itoa::Buffer::new().format(next));
     out.array(found.len() * 2);
     for (m, s) in found {
         out.bulk(m);
-        out.bulk(ferrocache_resp::format_double(s));
+        if listpack {
+            out.bulk(listpack_score_text(s));
+        } else {
+            out.bulk(ferrocache_resp::format_double(s));
+        }
     }
     Ok(())
+}
+
+/// A score as a listpack stores it, which is what ZSCAN of a listpack returns: an
+/// integral score within ±2^62 as an integer (1e17 is "100000000000000000"),
+/// anything else as `%.17g`.
+fn listpack_score_text(s: f64) -> String {
+    const SAFE: f64 = 4611686018427387904.0; // 2^62: Redis's `double2ll` bound
+    if s.fract() == 0.0 && (-SAFE..=SAFE).contains(&s) {
+        itoa::Buffer::new().format(s as i64).to_string()
+    } else {
+        ferrocache_resp::format_double(s)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::parse_cursor;
+
+    #[test]
+    fn listpack_scores_as_stored() {
+        use super::listpack_score_text as t;
+        assert_eq!(t(1e17), "100000000000000000");
+        assert_eq!(t(4611686018427387904.0), "4611686018427387904");
+        assert_eq!(t(2f64.powi(63)), "9.2233720368547758e+18");
+        assert_eq!(t(1.5), "1.5");
+        assert_eq!(t(f64::INFINITY), "inf");
+    }
 
     #[test]
     fn cursors_like_strtoul() {

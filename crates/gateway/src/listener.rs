@@ -1,0 +1,105 @@
+//! Accepting client connections on one port (the endpoint, a node port, plain or
+//! TLS): the maxclients check, the TLS handshake, and starting the session.
+
+use crate::route::RouteKey;
+use crate::session::{ClientRead, ClientWrite, Session};
+use crate::Shared;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
+use tokio_util::task::TaskTracker;
+
+/// A bound port and what its connections reach.
+pub(crate) struct Port {
+    pub listener: TcpListener,
+    pub route: RouteKey,
+    pub tls: Option<TlsAcceptor>,
+}
+
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub(crate) async fn accept_loop(shared: Arc<Shared>, port: Port, tasks: TaskTracker) {
+    loop {
+        let accepted = tokio::select! {
+            _ = shared.shutdown.cancelled() => return,
+            r = port.listener.accept() => r,
+        };
+        let stream = match accepted {
+            Ok((s, _)) => s,
+            Err(e) => {
+                // Out of descriptors and the like: back off briefly, keep serving.
+                tracing::warn!("accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let max = shared.config.maxclients;
+        if shared.clients.fetch_add(1, Ordering::AcqRel) >= max {
+            shared.clients.fetch_sub(1, Ordering::AcqRel);
+            shared.metrics.connections_rejected_maxclients.fetch_add(1, Ordering::Relaxed);
+            tasks.spawn(refuse(stream, port.tls.clone()));
+            continue;
+        }
+        shared.metrics.connections_total.fetch_add(1, Ordering::Relaxed);
+        shared.metrics.connections_current.fetch_add(1, Ordering::Relaxed);
+        let guard = ClientCount(shared.clone());
+        let shared = shared.clone();
+        let tls = port.tls.clone();
+        let route = port.route;
+        tasks.spawn(async move {
+            let _guard = guard;
+            let Some((rd, wr)) = split(stream, tls).await else { return };
+            let Some((id, slot, rx)) = shared.routes.register(route) else { return };
+            Session::new(shared, id, slot, rx, rd, wr).run().await;
+        });
+    }
+}
+
+/// Splits a plain or TLS stream into the session's two halves.
+async fn split(stream: TcpStream, tls: Option<TlsAcceptor>) -> Option<(ClientRead, ClientWrite)> {
+    match tls {
+        None => {
+            let (r, w) = stream.into_split();
+            Some((Box::new(r), Box::new(w)))
+        }
+        Some(acceptor) => {
+            match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                Ok(Ok(s)) => {
+                    let (r, w) = tokio::io::split(s);
+                    Some((Box::new(r), Box::new(w)))
+                }
+                Ok(Err(e)) => {
+                    tracing::debug!("TLS handshake failed: {e}");
+                    None
+                }
+                Err(_) => None,
+            }
+        }
+    }
+}
+
+/// Over maxclients: Redis's error, then close.
+async fn refuse(stream: TcpStream, tls: Option<TlsAcceptor>) {
+    if let Some((_, mut wr)) = split(stream, tls).await {
+        let _ = tokio::time::timeout(Duration::from_secs(1), async {
+            let _ = wr.write_all(b"-ERR max number of clients reached\r\n").await;
+            let _ = wr.flush().await;
+            let _ = wr.shutdown().await;
+        })
+        .await;
+    }
+}
+
+/// Keeps the client count right however the session ends.
+struct ClientCount(Arc<Shared>);
+
+impl Drop for ClientCount {
+    fn drop(&mut self) {
+        self.0.clients.fetch_sub(1, Ordering::AcqRel);
+        self.0.metrics.connections_current.fetch_sub(1, Ordering::Relaxed);
+    }
+}
