@@ -207,7 +207,7 @@ fn serve_key<'s>(
         );
         client.db = db;
         let mut out = ReplyBuf::new(protocol);
-        let (flow, failed) = dispatch::run_for_waiter(
+        let (flow, failed) = dispatch::run_with(
             srv,
             guard,
             &mut client,
@@ -217,7 +217,7 @@ fn serve_key<'s>(
             stat,
             &argv,
             clock,
-            key.clone(),
+            Some(key.clone()),
         );
         if flow == Flow::Block || failed {
             // Still nothing for it here (or the key now holds another type, which

@@ -530,38 +530,12 @@ pub fn run<'s>(
     flow
 }
 
-/// Runs a blocked client's command again for the key that became ready; the flow
-/// and whether it failed (then it stays blocked, as Redis 7.0 leaves a client
-/// blocked on a key that now holds another type).
+/// Runs a command; returns the flow and whether it failed. `ready_key` is set
+/// when running a blocked client's command again for the key that became ready
+/// (a failure then leaves it blocked, as Redis 7.0 leaves a client blocked on a
+/// key that now holds another type).
 #[allow(clippy::too_many_arguments)]
-pub fn run_for_waiter<'s>(
-    srv: &'s Shared,
-    guard: &mut Option<MutexGuard<'s, Keyspace>>,
-    client: &mut Client,
-    out: &mut ReplyBuf,
-    settings: &Settings,
-    cmd: &'static Command,
-    stat: usize,
-    argv: &[&[u8]],
-    clock: &mut Clock,
-    ready_key: ferrocache_keyspace::Key,
-) -> (Flow, bool) {
-    run_with(
-        srv,
-        guard,
-        client,
-        out,
-        settings,
-        cmd,
-        stat,
-        argv,
-        clock,
-        Some(ready_key),
-    )
-}
-
-#[allow(clippy::too_many_arguments)]
-fn run_with<'s>(
+pub fn run_with<'s>(
     srv: &'s Shared,
     guard: &mut Option<MutexGuard<'s, Keyspace>>,
     client: &mut Client,

@@ -77,35 +77,25 @@ impl Flags {
 
     /// The canonical string CONFIG GET shows.
     pub fn render(self) -> String {
+        self.letters(true)
+    }
+
+    /// Every enabled bit as its own letter: what the configuration stores, since
+    /// Redis's display form drops `n` next to `A` while the flag stays on.
+    pub fn store(self) -> String {
+        self.letters(false)
+    }
+
+    /// The flags as letters in Redis's order; `A` for the whole set when `all`.
+    fn letters(self, all: bool) -> String {
         let mut s = String::new();
-        if self.0 & ALL == ALL {
+        if all && self.0 & ALL == ALL {
             s.push('A');
         } else {
             for (letter, class) in LETTERS {
                 if self.0 & *class as u16 != 0 {
                     s.push(*letter);
                 }
-            }
-        }
-        for (bit, letter) in [
-            (KEYSPACE, 'K'),
-            (KEYEVENT, 'E'),
-            (Class::KeyMiss as u16, 'm'),
-        ] {
-            if self.0 & bit != 0 {
-                s.push(letter);
-            }
-        }
-        s
-    }
-
-    /// Every enabled bit as its own letter: what the configuration stores, since
-    /// Redis's display form drops `n` next to `A` while the flag stays on.
-    pub fn store(self) -> String {
-        let mut s = String::new();
-        for (letter, class) in LETTERS {
-            if self.0 & *class as u16 != 0 {
-                s.push(*letter);
             }
         }
         for (bit, letter) in [
@@ -141,27 +131,6 @@ impl Flags {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parse_and_render_like_redis() {
-        let r = |s: &str| Flags::parse(s).unwrap().render();
-        assert_eq!(r("nA"), "A");
-        assert_eq!(r("Ex"), "xE");
-        assert_eq!(r("Kn"), "nK");
-        assert_eq!(r("m"), "m");
-        assert_eq!(r("gl$shzxetdK"), "AK");
-        assert_eq!(r(""), "");
-        assert!(Flags::parse("q").is_err());
-        assert!(!Flags::parse("g").unwrap().wants(Class::Generic));
-        assert!(Flags::parse("gK").unwrap().wants(Class::Generic));
-        let stored = Flags::parse("KEAnm").unwrap().store();
-        assert!(Flags::parse(&stored).unwrap().wants(Class::New));
-        assert_eq!(Flags::parse(&stored).unwrap().render(), "AKEm");
-    }
-}
 
 /// Publishes one event; deliveries to the client `me` itself (RESP3 clients can be
 /// subscribed while running commands) are written into `out` before its reply,
@@ -237,5 +206,27 @@ pub fn publish_recorded(
                 &key,
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_and_render_like_redis() {
+        let r = |s: &str| Flags::parse(s).unwrap().render();
+        assert_eq!(r("nA"), "A");
+        assert_eq!(r("Ex"), "xE");
+        assert_eq!(r("Kn"), "nK");
+        assert_eq!(r("m"), "m");
+        assert_eq!(r("gl$shzxetdK"), "AK");
+        assert_eq!(r(""), "");
+        assert!(Flags::parse("q").is_err());
+        assert!(!Flags::parse("g").unwrap().wants(Class::Generic));
+        assert!(Flags::parse("gK").unwrap().wants(Class::Generic));
+        let stored = Flags::parse("KEAnm").unwrap().store();
+        assert!(Flags::parse(&stored).unwrap().wants(Class::New));
+        assert_eq!(Flags::parse(&stored).unwrap().render(), "AKEm");
     }
 }

@@ -232,10 +232,8 @@ pub fn getex(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
             db.set_expire(args[1], at, now);
             ctx.notify(Class::Generic, "expire", args[1]);
         }
-        None if o.persist => {
-            if db.persist(args[1], now) {
-                ctx.notify(Class::Generic, "persist", args[1]);
-            }
+        None if o.persist && db.persist(args[1], now) => {
+            ctx.notify(Class::Generic, "persist", args[1]);
         }
         None => {}
     }
