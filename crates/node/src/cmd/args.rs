@@ -123,3 +123,100 @@ pub fn timeout_arg(a: &[u8]) -> Result<Option<u64>, Reject> {
     }
     Ok((ms > 0).then_some(ms as u64))
 }
+
+/// A SCAN-family cursor as Redis reads it with `strtoul`: an optional sign (a
+/// negative one wraps around), decimal digits, no spaces, no overflow; the empty
+/// string is cursor 0 (strtoul reads nothing and reports no error).
+pub fn cursor_arg(a: &[u8]) -> Result<u64, Reject> {
+    parse_cursor(a).ok_or(Reject::from("ERR invalid cursor"))
+}
+
+fn parse_cursor(a: &[u8]) -> Option<u64> {
+    if a.is_empty() {
+        return Some(0);
+    }
+    let (neg, digits) = match a[0] {
+        b'-' => (true, &a[1..]),
+        b'+' => (false, &a[1..]),
+        _ => (false, a),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let v: u64 = std::str::from_utf8(digits).ok()?.parse().ok()?;
+    Some(if neg { v.wrapping_neg() } else { v })
+}
+
+/// The options of SCAN, HSCAN, SSCAN and ZSCAN.
+pub struct ScanOptions<'a> {
+    pub count: usize,
+    /// None for no pattern or `*` (which matches everything).
+    pub pattern: Option<&'a [u8]>,
+    /// SCAN's TYPE filter.
+    pub type_name: Option<&'a [u8]>,
+}
+
+impl ScanOptions<'_> {
+    pub fn matches(&self, name: &[u8]) -> bool {
+        self.pattern
+            .is_none_or(|p| ferrocache_keyspace::glob::matches(p, name, false))
+    }
+}
+
+/// Parses `[MATCH pattern] [COUNT count]` (and `[TYPE type]` when `with_type`)
+/// from `args[from..]`, with Redis's errors.
+pub fn scan_options<'a>(
+    args: &[&'a [u8]],
+    from: usize,
+    with_type: bool,
+) -> Result<ScanOptions<'a>, Reject> {
+    let mut o = ScanOptions {
+        count: 10,
+        pattern: None,
+        type_name: None,
+    };
+    let mut i = from;
+    while i < args.len() {
+        let has_value = i + 1 < args.len();
+        if eq(args[i], "count") && has_value {
+            let c = ferrocache_keyspace::parse_i64(args[i + 1]).ok_or(Reject::from(ERR_NOT_INT))?;
+            if c < 1 {
+                return Err(ERR_SYNTAX.into());
+            }
+            o.count = usize::try_from(c).unwrap_or(usize::MAX);
+        } else if eq(args[i], "match") && has_value {
+            o.pattern = Some(args[i + 1]).filter(|p| *p != b"*");
+        } else if with_type && eq(args[i], "type") && has_value {
+            o.type_name = Some(args[i + 1]);
+        } else {
+            return Err(ERR_SYNTAX.into());
+        }
+        i += 2;
+    }
+    Ok(o)
+}
+
+#[cfg(test)]
+mod scan_tests {
+    use super::*;
+
+    #[test]
+    fn cursors_like_strtoul() {
+        assert_eq!(parse_cursor(b""), Some(0));
+        assert_eq!(parse_cursor(b"+5"), Some(5));
+        assert_eq!(parse_cursor(b"-1"), Some(u64::MAX));
+        assert_eq!(parse_cursor(b" 1"), None);
+        assert_eq!(parse_cursor(b"-"), None);
+        assert_eq!(parse_cursor(b"18446744073709551616"), None);
+    }
+
+    #[test]
+    fn options() {
+        let a: Vec<&[u8]> = vec![b"scan", b"0", b"MATCH", b"a*", b"count", b"5"];
+        let o = scan_options(&a, 2, false).unwrap();
+        assert_eq!((o.count, o.pattern), (5, Some(&b"a*"[..])));
+        let a: Vec<&[u8]> = vec![b"scan", b"0", b"TYPE", b"list"];
+        assert!(scan_options(&a, 2, false).is_err());
+        assert_eq!(scan_options(&a, 2, true).unwrap().type_name, Some(&b"list"[..]));
+    }
+}

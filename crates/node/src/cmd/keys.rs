@@ -108,35 +108,15 @@ pub fn keys(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
 }
 
 pub fn scan(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
-    let cursor = parse_cursor(args[1]).ok_or(Reject::from("ERR invalid cursor"))?;
-    let mut count = 10usize;
-    let mut pattern: Option<&[u8]> = None;
-    let mut type_filter: Option<&[u8]> = None;
-    let mut i = 2;
-    while i < args.len() {
-        let has_value = i + 1 < args.len();
-        if eq(args[i], "count") && has_value {
-            let c = int_arg(args[i + 1])?;
-            if c < 1 {
-                return Err(ERR_SYNTAX.into());
-            }
-            count = c as usize;
-        } else if eq(args[i], "match") && has_value {
-            pattern = Some(args[i + 1]).filter(|p| *p != b"*");
-        } else if eq(args[i], "type") && has_value {
-            type_filter = Some(args[i + 1]);
-        } else {
-            return Err(ERR_SYNTAX.into());
-        }
-        i += 2;
-    }
+    let cursor = cursor_arg(args[1])?;
+    let o = scan_options(args, 2, true)?;
     let now = ctx.now_ms;
     let mut found = Vec::new();
-    let next = ctx.db().scan(cursor, count, now, |k, e| {
-        if pattern.is_some_and(|p| !glob::matches(p, k, false)) {
+    let next = ctx.db().scan(cursor, o.count, now, |k, e| {
+        if !o.matches(k) {
             return;
         }
-        if type_filter.is_some_and(|t| !t.eq_ignore_ascii_case(e.value.type_name().as_bytes())) {
+        if o.type_name.is_some_and(|t| !t.eq_ignore_ascii_case(e.value.type_name().as_bytes())) {
             return;
         }
         found.push(k.clone());
@@ -148,25 +128,6 @@ pub fn scan(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         ctx.out.bulk(k);
     }
     Ok(())
-}
-
-/// A SCAN cursor as `strtoul` reads it: optional sign (a negative one wraps), decimal
-/// digits, no spaces, no overflow.
-pub fn parse_cursor(a: &[u8]) -> Option<u64> {
-    // strtoul reads nothing from "" and reports no error: cursor 0.
-    if a.is_empty() {
-        return Some(0);
-    }
-    let (neg, digits) = match a.first()? {
-        b'-' => (true, &a[1..]),
-        b'+' => (false, &a[1..]),
-        _ => (false, a),
-    };
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let v: u64 = std::str::from_utf8(digits).ok()?.parse().ok()?;
-    Some(if neg { v.wrapping_neg() } else { v })
 }
 
 pub fn randomkey(ctx: &mut Ctx, _: &[&[u8]]) -> CmdResult {

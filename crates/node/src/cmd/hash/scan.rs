@@ -5,11 +5,9 @@
 //! then the options.
 
 use super::*;
-use crate::cmd::keys::parse_cursor;
-use ferrocache_keyspace::glob;
 
 pub fn hscan(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
-    let cursor = parse_cursor(args[2]).ok_or(Reject::from("ERR invalid cursor"))?;
+    let cursor = cursor_arg(args[2])?;
     let now = ctx.now_ms;
     let (db, out) = ctx.db_and_out();
     let Some(h) = lookup(db, args[1], now)? else {
@@ -18,27 +16,10 @@ pub fn hscan(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         out.array(0);
         return Ok(());
     };
-    let mut count = 10usize;
-    let mut pattern: Option<&[u8]> = None;
-    let mut i = 3;
-    while i < args.len() {
-        let has_value = i + 1 < args.len();
-        if eq(args[i], "count") && has_value {
-            let c = int_arg(args[i + 1])?;
-            if c < 1 {
-                return Err(ERR_SYNTAX.into());
-            }
-            count = c as usize;
-        } else if eq(args[i], "match") && has_value {
-            pattern = Some(args[i + 1]).filter(|p| *p != b"*");
-        } else {
-            return Err(ERR_SYNTAX.into());
-        }
-        i += 2;
-    }
+    let o = scan_options(args, 3, false)?;
     let mut found: Vec<(&[u8], &[u8])> = Vec::new();
-    let next = h.scan(cursor, count, |k, v| {
-        if pattern.is_none_or(|p| glob::matches(p, k, false)) {
+    let next = h.scan(cursor, o.count, |k, v| {
+        if o.matches(k) {
             found.push((k, v));
         }
     });
