@@ -35,7 +35,9 @@ pub fn load_and_measure(server: &mut Server, client_cpu: Option<u32>) -> Result<
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
-    let out = cmd.output().context("running redis-benchmark for the memory load")?;
+    let out = cmd
+        .output()
+        .context("running redis-benchmark for the memory load")?;
     server.check_alive()?;
     if !out.status.success() {
         bail!(
@@ -180,6 +182,9 @@ mod tests {
             used_memory: 75 << 20,
         };
         let md = markdown(&r, &o);
-        assert!(md.contains("| process RSS (MiB) | 100.0 | 80.0 | 0.80 |"), "{md}");
+        assert!(
+            md.contains("| process RSS (MiB) | 100.0 | 80.0 | 0.80 |"),
+            "{md}"
+        );
     }
 }

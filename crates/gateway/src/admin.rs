@@ -70,18 +70,28 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> {
 
 /// Replaces the topology (e.g. after an unplanned failover): the endpoint routes
 /// to the named primary at once; held requests go there.
-async fn put_topology(State(shared): State<Arc<Shared>>, body: Option<Json<Topology>>) -> ApiResult {
+async fn put_topology(
+    State(shared): State<Arc<Shared>>,
+    body: Option<Json<Topology>>,
+) -> ApiResult {
     let Some(Json(new)) = body else {
-        return Err(bad("the body must be a topology in JSON (see docs/gateway.md)"));
+        return Err(bad(
+            "the body must be a topology in JSON (see docs/gateway.md)",
+        ));
     };
     new.validate(shared.routes.node_count()).map_err(bad)?;
     let switch = shared.switch.lock().await;
     if switch.is_some() {
-        return Err(conflict("a switch is in progress: finish or abort it first"));
+        return Err(conflict(
+            "a switch is in progress: finish or abort it first",
+        ));
     }
     let current = shared.topology().epoch;
     if new.epoch < current {
-        return Err(conflict(format!("stale epoch {} (the gateway is at {current})", new.epoch)));
+        return Err(conflict(format!(
+            "stale epoch {} (the gateway is at {current})",
+            new.epoch
+        )));
     }
     let primary = resolve(&new.shards[0].primary).map_err(bad)?;
     retarget(&shared, RouteKey::Endpoint, primary);
@@ -96,7 +106,11 @@ async fn put_topology(State(shared): State<Arc<Shared>>, body: Option<Json<Topol
 
 /// Points a route at `addr`; a new generation only if that is a change.
 fn retarget(shared: &Shared, key: RouteKey, addr: std::net::SocketAddr) {
-    if shared.routes.current(key).is_some_and(|r| r.target != Some(addr)) {
+    if shared
+        .routes
+        .current(key)
+        .is_some_and(|r| r.target != Some(addr))
+    {
         shared.routes.update(key, |r| {
             r.target = Some(addr);
             r.generation += 1;
@@ -114,13 +128,21 @@ struct StartBody {
 
 /// Step 3 of a planned failover: hold the shard's requests and wait (up to half the
 /// hold deadline) until requests already sent have completed.
-async fn switch_start(State(shared): State<Arc<Shared>>, body: Option<Json<StartBody>>) -> ApiResult {
+async fn switch_start(
+    State(shared): State<Arc<Shared>>,
+    body: Option<Json<StartBody>>,
+) -> ApiResult {
     let Some(Json(body)) = body else {
-        return Err(bad(r#"the body must be {"shard": 0, "target": "host:port"}"#));
+        return Err(bad(
+            r#"the body must be {"shard": 0, "target": "host:port"}"#,
+        ));
     };
     let mut switch = shared.switch.lock().await;
     if let Some(s) = switch.as_ref() {
-        return Err(conflict(format!("a switch of shard {} to {} is already in progress", s.shard, s.to)));
+        return Err(conflict(format!(
+            "a switch of shard {} to {} is already in progress",
+            s.shard, s.to
+        )));
     }
     let (from, held) = {
         let topo = shared.topology();
@@ -129,10 +151,16 @@ async fn switch_start(State(shared): State<Arc<Shared>>, body: Option<Json<Start
             .get(body.shard)
             .ok_or_else(|| bad(format!("no shard {}", body.shard)))?;
         if shard.primary == body.target {
-            return Err(bad(format!("{} is already the primary of shard {}", body.target, body.shard)));
+            return Err(bad(format!(
+                "{} is already the primary of shard {}",
+                body.target, body.shard
+            )));
         }
         if !shard.replicas.contains(&body.target) {
-            return Err(bad(format!("{} is not a replica of shard {}", body.target, body.shard)));
+            return Err(bad(format!(
+                "{} is not a replica of shard {}",
+                body.target, body.shard
+            )));
         }
         // The endpoint and the direct ports of the shard's nodes all hold, so that
         // nothing writes to the old primary while the replica catches up.
@@ -178,7 +206,10 @@ struct FinishBody {
 
 /// Step 6: the target has been promoted. Move the shard's connections to it (each
 /// replays its state), wait until they have re-attached, then release held requests.
-async fn switch_finish(State(shared): State<Arc<Shared>>, body: Option<Json<FinishBody>>) -> ApiResult {
+async fn switch_finish(
+    State(shared): State<Arc<Shared>>,
+    body: Option<Json<FinishBody>>,
+) -> ApiResult {
     let Some(Json(body)) = body else {
         return Err(bad(r#"the body must be {"shard": 0, "epoch": N}"#));
     };
@@ -187,7 +218,10 @@ async fn switch_finish(State(shared): State<Arc<Shared>>, body: Option<Json<Fini
         return Err(conflict("no switch is in progress"));
     };
     if sw.shard != body.shard {
-        return Err(conflict(format!("the switch in progress is of shard {}", sw.shard)));
+        return Err(conflict(format!(
+            "the switch in progress is of shard {}",
+            sw.shard
+        )));
     }
     let current = shared.topology().epoch;
     if body.epoch <= current {
@@ -214,7 +248,10 @@ async fn switch_finish(State(shared): State<Arc<Shared>>, body: Option<Json<Fini
         r.generation += 1;
     });
     let deadline = tokio::time::Instant::now() + shared.config.hold_deadline / 2;
-    let unsettled = shared.routes.wait_settled(&[RouteKey::Endpoint], deadline).await;
+    let unsettled = shared
+        .routes
+        .wait_settled(&[RouteKey::Endpoint], deadline)
+        .await;
     let reattach_ms = reattach_started.elapsed().as_secs_f64() * 1000.0;
     for &k in &sw.held {
         shared.routes.update(k, |r| r.hold = false);
@@ -249,12 +286,19 @@ struct AbortBody {
 }
 
 /// Gives up a switch before `finish`: releases held requests to the old primary.
-async fn switch_abort(State(shared): State<Arc<Shared>>, body: Option<Json<AbortBody>>) -> ApiResult {
+async fn switch_abort(
+    State(shared): State<Arc<Shared>>,
+    body: Option<Json<AbortBody>>,
+) -> ApiResult {
     let shard = body.map(|Json(b)| b.shard).unwrap_or(0);
     let mut guard = shared.switch.lock().await;
     match guard.as_ref() {
         Some(sw) if sw.shard == shard => {}
-        _ => return Err(conflict(format!("no switch of shard {shard} is in progress"))),
+        _ => {
+            return Err(conflict(format!(
+                "no switch of shard {shard} is in progress"
+            )))
+        }
     }
     let Some(sw) = guard.take() else {
         return Err(conflict("no switch is in progress"));
@@ -263,7 +307,11 @@ async fn switch_abort(State(shared): State<Arc<Shared>>, body: Option<Json<Abort
         shared.routes.update(k, |r| r.hold = false);
     }
     let duration_ms = sw.started.elapsed().as_secs_f64() * 1000.0;
-    tracing::info!(shard, duration_ms, "switch aborted: released to the old primary");
+    tracing::info!(
+        shard,
+        duration_ms,
+        "switch aborted: released to the old primary"
+    );
     shared.metrics.record_switch(crate::metrics::SwitchRecord {
         shard,
         from: sw.from,

@@ -56,8 +56,16 @@ impl Sub {
 
 /// Names of the blocking commands, for those the command table may not list.
 const BLOCKING: &[&str] = &[
-    "blpop", "brpop", "brpoplpush", "blmove", "blmpop", "bzpopmin", "bzpopmax", "bzmpop",
-    "wait", "waitaof",
+    "blpop",
+    "brpop",
+    "brpoplpush",
+    "blmove",
+    "blmpop",
+    "bzpopmin",
+    "bzpopmax",
+    "bzmpop",
+    "wait",
+    "waitaof",
 ];
 
 fn is(name: &[u8], s: &str) -> bool {
@@ -72,10 +80,31 @@ pub fn classify(args: &[&[u8]]) -> Cmd {
     // Most commands are none of the special ones: check the first letter before
     // comparing names, so the common path costs a few byte comparisons.
     let first = name.first().map(u8::to_ascii_lowercase).unwrap_or(0);
-    if !matches!(first, b'a' | b'b' | b'c' | b'd' | b'e' | b'h' | b'm' | b'p' | b'q' | b'r' | b's' | b'u' | b'w' | b'x') {
+    if !matches!(
+        first,
+        b'a' | b'b'
+            | b'c'
+            | b'd'
+            | b'e'
+            | b'h'
+            | b'm'
+            | b'p'
+            | b'q'
+            | b'r'
+            | b's'
+            | b'u'
+            | b'w'
+            | b'x'
+    ) {
         return Cmd::Other;
     }
-    let sub = |k: Sub, unsub: bool| if unsub { Cmd::Unsubscribe(k) } else { Cmd::Subscribe(k) };
+    let sub = |k: Sub, unsub: bool| {
+        if unsub {
+            Cmd::Unsubscribe(k)
+        } else {
+            Cmd::Subscribe(k)
+        }
+    };
     match name.len() {
         4 if is(name, "auth") => Cmd::Auth,
         4 if is(name, "quit") => Cmd::Quit,
@@ -135,7 +164,10 @@ mod tests {
         assert_eq!(c(&["punsubscribe"]), Cmd::Unsubscribe(Sub::Pattern));
         assert_eq!(c(&["blpop", "k", "0"]), Cmd::Blocking);
         assert_eq!(c(&["XREAD", "COUNT", "1", "STREAMS", "s", "0"]), Cmd::Other);
-        assert_eq!(c(&["xread", "block", "0", "streams", "s", "$"]), Cmd::Blocking);
+        assert_eq!(
+            c(&["xread", "block", "0", "streams", "s", "$"]),
+            Cmd::Blocking
+        );
         assert_eq!(c(&[]), Cmd::Other);
     }
 }

@@ -152,21 +152,37 @@ impl Gateway {
         };
         let endpoint = bind(config.port).await?;
         addrs.endpoint = endpoint.local_addr()?;
-        ports.push(Port { listener: endpoint, route: RouteKey::Endpoint, tls: None });
+        ports.push(Port {
+            listener: endpoint,
+            route: RouteKey::Endpoint,
+            tls: None,
+        });
         for i in 0..config.nodes.len() {
             let l = bind(node_port(config.node_port_base, i)?).await?;
             addrs.nodes.push(l.local_addr()?);
-            ports.push(Port { listener: l, route: RouteKey::Node(i), tls: None });
+            ports.push(Port {
+                listener: l,
+                route: RouteKey::Node(i),
+                tls: None,
+            });
         }
         if let Some(tls) = &config.tls {
             let acceptor = tls::acceptor(&tls.identity)?;
             let l = bind(tls.port).await?;
             addrs.tls_endpoint = Some(l.local_addr()?);
-            ports.push(Port { listener: l, route: RouteKey::Endpoint, tls: Some(acceptor.clone()) });
+            ports.push(Port {
+                listener: l,
+                route: RouteKey::Endpoint,
+                tls: Some(acceptor.clone()),
+            });
             for i in 0..config.nodes.len() {
                 let l = bind(node_port(tls.node_port_base, i)?).await?;
                 addrs.tls_nodes.push(l.local_addr()?);
-                ports.push(Port { listener: l, route: RouteKey::Node(i), tls: Some(acceptor.clone()) });
+                ports.push(Port {
+                    listener: l,
+                    route: RouteKey::Node(i),
+                    tls: Some(acceptor.clone()),
+                });
             }
         }
         let admin = TcpListener::bind(config.admin_addr)
@@ -182,7 +198,12 @@ impl Gateway {
             switch: tokio::sync::Mutex::new(None),
             config,
         });
-        Ok(Gateway { shared, ports, admin, addrs })
+        Ok(Gateway {
+            shared,
+            ports,
+            admin,
+            addrs,
+        })
     }
 
     pub fn addrs(&self) -> &Addrs {
@@ -198,7 +219,11 @@ impl Gateway {
     pub async fn serve(self) -> anyhow::Result<()> {
         let tasks = TaskTracker::new();
         for port in self.ports {
-            tokio::spawn(listener::accept_loop(self.shared.clone(), port, tasks.clone()));
+            tokio::spawn(listener::accept_loop(
+                self.shared.clone(),
+                port,
+                tasks.clone(),
+            ));
         }
         let stop = self.shared.shutdown.clone();
         let app = admin::router(self.shared.clone());
@@ -209,7 +234,10 @@ impl Gateway {
         });
         self.shared.shutdown.cancelled().await;
         tasks.close();
-        if tokio::time::timeout(Duration::from_secs(5), tasks.wait()).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(5), tasks.wait())
+            .await
+            .is_err()
+        {
             tracing::warn!("some connections did not close within 5 s of shutdown");
         }
         let _ = tokio::time::timeout(Duration::from_secs(2), admin).await;

@@ -40,20 +40,33 @@ pub(crate) async fn accept_loop(shared: Arc<Shared>, port: Port, tasks: TaskTrac
         let max = shared.config.maxclients;
         if shared.clients.fetch_add(1, Ordering::AcqRel) >= max {
             shared.clients.fetch_sub(1, Ordering::AcqRel);
-            shared.metrics.connections_rejected_maxclients.fetch_add(1, Ordering::Relaxed);
+            shared
+                .metrics
+                .connections_rejected_maxclients
+                .fetch_add(1, Ordering::Relaxed);
             tasks.spawn(refuse(stream, port.tls.clone()));
             continue;
         }
-        shared.metrics.connections_total.fetch_add(1, Ordering::Relaxed);
-        shared.metrics.connections_current.fetch_add(1, Ordering::Relaxed);
+        shared
+            .metrics
+            .connections_total
+            .fetch_add(1, Ordering::Relaxed);
+        shared
+            .metrics
+            .connections_current
+            .fetch_add(1, Ordering::Relaxed);
         let guard = ClientCount(shared.clone());
         let shared = shared.clone();
         let tls = port.tls.clone();
         let route = port.route;
         tasks.spawn(async move {
             let _guard = guard;
-            let Some((rd, wr)) = split(stream, tls).await else { return };
-            let Some((id, slot, rx)) = shared.routes.register(route) else { return };
+            let Some((rd, wr)) = split(stream, tls).await else {
+                return;
+            };
+            let Some((id, slot, rx)) = shared.routes.register(route) else {
+                return;
+            };
             Session::new(shared, id, slot, rx, rd, wr).run().await;
         });
     }
@@ -86,7 +99,9 @@ async fn split(stream: TcpStream, tls: Option<TlsAcceptor>) -> Option<(ClientRea
 async fn refuse(stream: TcpStream, tls: Option<TlsAcceptor>) {
     if let Some((_, mut wr)) = split(stream, tls).await {
         let _ = tokio::time::timeout(Duration::from_secs(1), async {
-            let _ = wr.write_all(b"-ERR max number of clients reached\r\n").await;
+            let _ = wr
+                .write_all(b"-ERR max number of clients reached\r\n")
+                .await;
             let _ = wr.flush().await;
             let _ = wr.shutdown().await;
         })
@@ -100,6 +115,9 @@ struct ClientCount(Arc<Shared>);
 impl Drop for ClientCount {
     fn drop(&mut self) {
         self.0.clients.fetch_sub(1, Ordering::AcqRel);
-        self.0.metrics.connections_current.fetch_sub(1, Ordering::Relaxed);
+        self.0
+            .metrics
+            .connections_current
+            .fetch_sub(1, Ordering::Relaxed);
     }
 }

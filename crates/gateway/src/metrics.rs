@@ -84,7 +84,10 @@ impl Metrics {
     }
 
     pub fn switch_started(&self) {
-        self.switches.lock().unwrap_or_else(|e| e.into_inner()).started += 1;
+        self.switches
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .started += 1;
     }
 
     pub fn snapshot(&self) -> serde_json::Value {
@@ -94,11 +97,19 @@ impl Metrics {
             .iter()
             .zip(&self.hold_buckets)
             .map(|(&le, n)| {
-                let le = if le == u64::MAX { "+inf".to_string() } else { le.to_string() };
+                let le = if le == u64::MAX {
+                    "+inf".to_string()
+                } else {
+                    le.to_string()
+                };
                 serde_json::json!({"lt_ms": le, "count": g(n)})
             })
             .collect();
-        let switches = self.switches.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let switches = self
+            .switches
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         serde_json::json!({
             "connections": {
                 "current": g(&self.connections_current),

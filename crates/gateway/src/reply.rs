@@ -186,7 +186,10 @@ mod tests {
         assert_eq!(s.head(msg), Some(&b"message"[..]));
         let push = b">3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n";
         let s = scan(push).unwrap().unwrap();
-        assert_eq!((s.kind, s.head(push)), (Kind::Push, Some(&b"subscribe"[..])));
+        assert_eq!(
+            (s.kind, s.head(push)),
+            (Kind::Push, Some(&b"subscribe"[..]))
+        );
         assert_eq!(s.len, push.len());
     }
 

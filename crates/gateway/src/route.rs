@@ -59,7 +59,10 @@ impl Routes {
         };
         Routes {
             endpoint: watch::Sender::new(route(primary)),
-            nodes: nodes.iter().map(|&a| watch::Sender::new(route(Some(a)))).collect(),
+            nodes: nodes
+                .iter()
+                .map(|&a| watch::Sender::new(route(Some(a))))
+                .collect(),
             slots: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
             settled: Notify::new(),
@@ -85,12 +88,18 @@ impl Routes {
             route: key,
             acked: AtomicU64::new(0),
         });
-        self.slots.lock().unwrap_or_else(|e| e.into_inner()).insert(id, slot.clone());
+        self.slots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, slot.clone());
         Some((id, slot, rx))
     }
 
     pub fn unregister(&self, id: u64) {
-        self.slots.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+        self.slots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&id);
         self.settled.notify_waiters();
     }
 
@@ -141,7 +150,8 @@ impl Routes {
                 return waiting;
             }
             // The short timeout covers a wake-up that raced with the check above.
-            let until = deadline.min(tokio::time::Instant::now() + std::time::Duration::from_millis(5));
+            let until =
+                deadline.min(tokio::time::Instant::now() + std::time::Duration::from_millis(5));
             let _ = tokio::time::timeout_at(until, notified).await;
         }
     }

@@ -15,7 +15,10 @@ use std::collections::BTreeSet;
 pub enum Effect {
     Select(i64),
     /// HELLO: the protocol version (if given) and the name (if SETNAME was given).
-    Hello { resp3: Option<bool>, name: Option<Bytes> },
+    Hello {
+        resp3: Option<bool>,
+        name: Option<Bytes>,
+    },
     SetName(Bytes),
     /// The arguments after `CLIENT MAINT_NOTIFICATIONS`, replayed as they were.
     Maint(Vec<Bytes>),

@@ -11,9 +11,14 @@ use tokio_rustls::TlsAcceptor;
 /// Where the TLS identity comes from.
 #[derive(Debug, Clone)]
 pub enum Identity {
-    Files { cert: PathBuf, key: PathBuf },
+    Files {
+        cert: PathBuf,
+        key: PathBuf,
+    },
     /// Generate (or reuse) `gateway-cert.pem`/`gateway-key.pem` in this directory.
-    SelfSigned { dir: PathBuf },
+    SelfSigned {
+        dir: PathBuf,
+    },
 }
 
 /// Builds the acceptor, generating the self-signed pair if needed.

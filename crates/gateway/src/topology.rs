@@ -95,7 +95,10 @@ mod tests {
         assert!(t.validate(1).unwrap_err().contains("2 nodes"));
         let mut bad = t.clone();
         bad.shards[0].primary = "127.0.0.1:3".into();
-        assert!(bad.validate(2).unwrap_err().contains("not one of the nodes"));
+        assert!(bad
+            .validate(2)
+            .unwrap_err()
+            .contains("not one of the nodes"));
         let mut bad = t.clone();
         bad.nodes[1] = "no port".into();
         assert!(bad.validate(2).unwrap_err().contains("cannot resolve"));

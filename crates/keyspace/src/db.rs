@@ -497,24 +497,13 @@ impl Db {
         now_ms: u64,
         mut visit: impl FnMut(&Key, &Entry),
     ) -> u64 {
-        let len = self.map.len() as u64;
-        // Cursor 0 starts at the top; otherwise it is the number of slots still to visit.
-        let mut next = if cursor == 0 || cursor > len {
-            len
-        } else {
-            cursor
-        };
-        let mut seen = 0;
-        while next > 0 && seen < count.max(1) {
-            next -= 1;
-            if let Some((k, e)) = self.map.get_index(next as usize) {
+        crate::cursor::scan_positions(self.map.len(), cursor, count, |i| {
+            if let Some((k, e)) = self.map.get_index(i) {
                 if !e.expired(now_ms) {
                     visit(k, e);
                 }
             }
-            seen += 1;
-        }
-        next
+        })
     }
 
     /// A random live key, or None if the database is empty.

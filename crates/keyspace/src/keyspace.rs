@@ -39,15 +39,18 @@ impl Keyspace {
     pub fn record(&mut self, expired: bool, new: bool, miss: bool) {
         if self.recording != (expired, new, miss) {
             self.recording = (expired, new, miss);
-            self.dbs.iter_mut().for_each(|d| d.record(expired, new, miss));
+            self.dbs
+                .iter_mut()
+                .for_each(|d| d.record(expired, new, miss));
         }
     }
 
     /// Keyspace hits and misses of read lookups across databases (INFO).
     pub fn hits_and_misses(&self) -> (u64, u64) {
-        self.dbs.iter().fold((self.stats.keyspace_hits, self.stats.keyspace_misses), |(h, m), d| {
-            (h + d.hits, m + d.misses)
-        })
+        self.dbs.iter().fold(
+            (self.stats.keyspace_hits, self.stats.keyspace_misses),
+            |(h, m), d| (h + d.hits, m + d.misses),
+        )
     }
 
     pub fn db(&mut self, index: usize) -> &mut Db {

@@ -3,6 +3,7 @@
 //! so the node decides what "now" is and tests can choose it.
 
 mod bytes;
+pub mod cursor;
 mod db;
 pub mod glob;
 mod keyspace;

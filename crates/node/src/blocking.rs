@@ -199,12 +199,8 @@ fn serve_key<'s>(
         };
         let (cmd, stat, argv) = command;
         let argv: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
-        let mut client = crate::client::Client::new(
-            handle,
-            true,
-            settings.clone(),
-            srv.settings_generation(),
-        );
+        let mut client =
+            crate::client::Client::new(handle, true, settings.clone(), srv.settings_generation());
         client.db = db;
         let mut out = ReplyBuf::new(protocol);
         let (flow, failed) = dispatch::run_with(

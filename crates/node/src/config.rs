@@ -388,9 +388,9 @@ fn canonical(def: &OptionDef, value: &str) -> Result<String, String> {
                 Ok(p) if p <= 100 => Ok(format!("{p}%")),
                 _ => Err("argument must be a memory value or a percentage from 0% to 100%".into()),
             },
-            None => parse_memory(value)
-                .map(|v| v.to_string())
-                .ok_or_else(|| "argument must be a memory value or a percentage from 0% to 100%".into()),
+            None => parse_memory(value).map(|v| v.to_string()).ok_or_else(|| {
+                "argument must be a memory value or a percentage from 0% to 100%".into()
+            }),
         },
         Kind::SavePoints => {
             let parts: Vec<&str> = value.split_whitespace().collect();

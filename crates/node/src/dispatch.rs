@@ -112,7 +112,14 @@ impl<'s> Ctx<'_, 's> {
         let me = self.client.handle.id;
         // Expiries and creations the lookups recorded happened first.
         if let Some(ks) = self.guard.as_mut() {
-            crate::notify::publish_recorded(self.srv, self.settings, ks, Some(self.out), me, self.now_ms);
+            crate::notify::publish_recorded(
+                self.srv,
+                self.settings,
+                ks,
+                Some(self.out),
+                me,
+                self.now_ms,
+            );
         }
         crate::notify::publish(
             self.srv,

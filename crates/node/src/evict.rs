@@ -49,7 +49,10 @@ impl Policy {
     fn volatile_only(self) -> bool {
         matches!(
             self,
-            Policy::VolatileLru | Policy::VolatileLfu | Policy::VolatileRandom | Policy::VolatileTtl
+            Policy::VolatileLru
+                | Policy::VolatileLfu
+                | Policy::VolatileRandom
+                | Policy::VolatileTtl
         )
     }
 
@@ -74,7 +77,9 @@ impl Settings {
         if self.maxmemory == 0 {
             return 0;
         }
-        self.maxmemory.saturating_sub(self.maxmemory_reserved).max(1)
+        self.maxmemory
+            .saturating_sub(self.maxmemory_reserved)
+            .max(1)
     }
 }
 

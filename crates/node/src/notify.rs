@@ -131,7 +131,6 @@ impl Flags {
     }
 }
 
-
 /// Publishes one event; deliveries to the client `me` itself (RESP3 clients can be
 /// subscribed while running commands) are written into `out` before its reply,
 /// in the order Redis writes them.

@@ -38,14 +38,19 @@ impl Session {
     /// Connects to the route's node and queues the replay of this connection's
     /// state ahead of any request.
     pub(super) async fn connect(&mut self) {
-        let Some(target) = self.route.target else { return };
+        let Some(target) = self.route.target else {
+            return;
+        };
         let generation = self.route.generation;
         if self.bwr.is_some() {
             // Moving off a live node: a WATCH there cannot be carried over.
             self.drop_backend();
         }
         if self.state.forget_predictions() {
-            self.shared.metrics.watches_broken.fetch_add(1, Ordering::Relaxed);
+            self.shared
+                .metrics
+                .watches_broken
+                .fetch_add(1, Ordering::Relaxed);
         }
         let attempt = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(target)).await;
         let stream = match attempt {
@@ -65,7 +70,10 @@ impl Session {
 
     fn connect_failed(&mut self, target: SocketAddr, why: &str) {
         tracing::debug!(conn = self.conn_id, %target, why, "cannot connect to the node; will retry");
-        self.shared.metrics.backend_connect_failures.fetch_add(1, Ordering::Relaxed);
+        self.shared
+            .metrics
+            .backend_connect_failures
+            .fetch_add(1, Ordering::Relaxed);
         self.retry_at = Some(Instant::now() + RETRY_INTERVAL);
     }
 
@@ -133,13 +141,17 @@ impl Session {
                 Expect::Replay | Expect::CaptureId | Expect::PubSub { swallow: true, .. } => {}
                 _ => {
                     failed += 1;
-                    self.in_flight.push_back(Expect::Local(error_reply(BACKEND_LOST), false));
+                    self.in_flight
+                        .push_back(Expect::Local(error_reply(BACKEND_LOST), false));
                 }
             }
         }
         self.blocking_outstanding = false;
         if self.state.forget_predictions() {
-            self.shared.metrics.watches_broken.fetch_add(1, Ordering::Relaxed);
+            self.shared
+                .metrics
+                .watches_broken
+                .fetch_add(1, Ordering::Relaxed);
         }
         self.shared
             .metrics
@@ -184,7 +196,10 @@ async fn unblock(addr: SocketAddr, password: Option<String>, id: i64) -> anyhow:
             encode(&mut out, &[b"AUTH", pw.as_bytes()]);
             replies += 1;
         }
-        encode(&mut out, &[b"CLIENT", b"UNBLOCK", id.to_string().as_bytes()]);
+        encode(
+            &mut out,
+            &[b"CLIENT", b"UNBLOCK", id.to_string().as_bytes()],
+        );
         s.write_all(&out).await?;
         let mut buf = Vec::new();
         // Every reply here is one line (+OK, :1, or an error).
@@ -193,7 +208,10 @@ async fn unblock(addr: SocketAddr, password: Option<String>, id: i64) -> anyhow:
                 anyhow::bail!("connection closed");
             }
         }
-        if let Some(line) = buf.split(|&c| c == b'\n').find(|l| l.first() == Some(&b'-')) {
+        if let Some(line) = buf
+            .split(|&c| c == b'\n')
+            .find(|l| l.first() == Some(&b'-'))
+        {
             anyhow::bail!("{}", String::from_utf8_lossy(line).trim());
         }
         Ok(())

@@ -158,7 +158,9 @@ impl Session {
                 self.connect().await;
                 continue;
             }
-            let hold_deadline = self.held_since.map(|t| t + self.shared.config.hold_deadline);
+            let hold_deadline = self
+                .held_since
+                .map(|t| t + self.shared.config.hold_deadline);
             let idle_deadline = self.idle_deadline();
             let can_read_client = !self.closing
                 && self.inbuf.len() < MAX_INPUT
@@ -269,8 +271,13 @@ impl Session {
         if token <= self.acked {
             return;
         }
-        let on_current = self.route.target.is_none() || self.backend_gen == Some(self.route.generation);
-        if self.in_flight.is_empty() && !self.state.in_multi && !self.blocking_outstanding && on_current {
+        let on_current =
+            self.route.target.is_none() || self.backend_gen == Some(self.route.generation);
+        if self.in_flight.is_empty()
+            && !self.state.in_multi
+            && !self.blocking_outstanding
+            && on_current
+        {
             self.acked = token;
             self.slot.acked.store(token, Ordering::Release);
             self.shared.routes.settled.notify_waiters();
@@ -282,7 +289,10 @@ impl Session {
 pub(crate) fn error_reply(msg: &str) -> Bytes {
     let mut b = Vec::with_capacity(msg.len() + 3);
     b.push(b'-');
-    b.extend(msg.bytes().map(|c| if c == b'\r' || c == b'\n' { b' ' } else { c }));
+    b.extend(
+        msg.bytes()
+            .map(|c| if c == b'\r' || c == b'\n' { b' ' } else { c }),
+    );
     b.extend_from_slice(b"\r\n");
     b.into()
 }

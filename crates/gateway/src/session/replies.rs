@@ -72,7 +72,10 @@ impl Session {
             }
         }
         let Some(expect) = self.in_flight.pop_front() else {
-            tracing::warn!(conn = self.conn_id, "the node sent a reply nobody asked for; closing");
+            tracing::warn!(
+                conn = self.conn_id,
+                "the node sent a reply nobody asked for; closing"
+            );
             self.closing = true;
             return;
         };
@@ -112,7 +115,10 @@ impl Session {
                 self.blocking_outstanding = false;
                 if unblock_sent && s.kind == Kind::Null {
                     // Our CLIENT UNBLOCK ended it: issue it again after the switch.
-                    self.shared.metrics.blocking_reissued.fetch_add(1, Ordering::Relaxed);
+                    self.shared
+                        .metrics
+                        .blocking_reissued
+                        .fetch_add(1, Ordering::Relaxed);
                     self.reissue = Some(raw);
                 } else {
                     self.relay(frame);
@@ -128,7 +134,11 @@ impl Session {
             }
             Expect::ExecAborted => {
                 // What EXEC answers when a watched key changed.
-                let null: &[u8] = if self.state.resp3 { b"_\r\n" } else { b"*-1\r\n" };
+                let null: &[u8] = if self.state.resp3 {
+                    b"_\r\n"
+                } else {
+                    b"*-1\r\n"
+                };
                 self.relay(null);
             }
         }

@@ -71,7 +71,10 @@ impl Session {
         self.inbuf = inbuf;
         let _ = self.inbuf.split_to(pos);
         if forwarded > 0 {
-            self.shared.metrics.requests_forwarded.fetch_add(forwarded, Ordering::Relaxed);
+            self.shared
+                .metrics
+                .requests_forwarded
+                .fetch_add(forwarded, Ordering::Relaxed);
         }
         match (held, self.held_since) {
             (true, None) => self.held_since = Some(Instant::now()),
@@ -86,7 +89,9 @@ impl Session {
     /// The hold deadline passed: every complete request still held is answered with
     /// an error, in order, without being executed.
     pub(super) fn fail_held(&mut self) {
-        let Some(since) = self.held_since.take() else { return };
+        let Some(since) = self.held_since.take() else {
+            return;
+        };
         let mut failed = 0u64;
         if self.reissue.take().is_some() {
             self.local_error(HOLD_EXPIRED);
@@ -116,7 +121,8 @@ impl Session {
         self.inbuf = inbuf;
         let _ = self.inbuf.split_to(pos);
         let m = &self.shared.metrics;
-        m.requests_hold_timed_out.fetch_add(failed, Ordering::Relaxed);
+        m.requests_hold_timed_out
+            .fetch_add(failed, Ordering::Relaxed);
         m.record_hold(since.elapsed(), failed);
     }
 
@@ -245,7 +251,10 @@ impl Session {
     fn hello(&mut self, args: &[&[u8]], raw: &[u8]) {
         let resp3 = match args.get(1) {
             None => None,
-            Some(v) => match std::str::from_utf8(v).ok().and_then(|v| v.parse::<i64>().ok()) {
+            Some(v) => match std::str::from_utf8(v)
+                .ok()
+                .and_then(|v| v.parse::<i64>().ok())
+            {
                 Some(2) => Some(false),
                 Some(3) => Some(true),
                 // The node answers NOPROTO (or its syntax error) in Redis's words.
@@ -295,7 +304,10 @@ fn effect_of(cmd: Cmd, args: &[&[u8]]) -> Option<Effect> {
         }
         (Cmd::ClientSetName, 3) => Some(Effect::SetName(Bytes::copy_from_slice(args[2]))),
         (Cmd::ClientMaint, n) if n >= 3 => Some(Effect::Maint(
-            args[2..].iter().map(|a| Bytes::copy_from_slice(a)).collect(),
+            args[2..]
+                .iter()
+                .map(|a| Bytes::copy_from_slice(a))
+                .collect(),
         )),
         _ => None,
     }

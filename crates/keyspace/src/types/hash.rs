@@ -136,21 +136,11 @@ impl Hash {
             self.iter().for_each(|(k, v)| visit(k, v));
             return 0;
         }
-        let len = self.fields.len() as u64;
-        let mut next = if cursor == 0 || cursor > len {
-            len
-        } else {
-            cursor
-        };
-        let mut seen = 0;
-        while next > 0 && seen < count.max(1) {
-            next -= 1;
-            if let Some((k, v)) = self.get_index(next as usize) {
+        crate::cursor::scan_positions(self.fields.len(), cursor, count, |i| {
+            if let Some((k, v)) = self.get_index(i) {
                 visit(k, v);
             }
-            seen += 1;
-        }
-        next
+        })
     }
 }
 

@@ -328,21 +328,11 @@ impl Set {
     /// moves the last member into the hole) never hides a member that was present
     /// for the whole scan. Returns the next cursor, 0 when done.
     pub fn scan<'a>(&'a self, cursor: u64, count: usize, mut visit: impl FnMut(Member<'a>)) -> u64 {
-        let len = self.len() as u64;
-        let mut next = if cursor == 0 || cursor > len {
-            len
-        } else {
-            cursor
-        };
-        let mut seen = 0;
-        while next > 0 && seen < count.max(1) {
-            next -= 1;
-            if let Some(m) = self.get_index(next as usize) {
+        crate::cursor::scan_positions(self.len(), cursor, count, |i| {
+            if let Some(m) = self.get_index(i) {
                 visit(m);
             }
-            seen += 1;
-        }
-        next
+        })
     }
 }
 

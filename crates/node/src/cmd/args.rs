@@ -217,6 +217,9 @@ mod scan_tests {
         assert_eq!((o.count, o.pattern), (5, Some(&b"a*"[..])));
         let a: Vec<&[u8]> = vec![b"scan", b"0", b"TYPE", b"list"];
         assert!(scan_options(&a, 2, false).is_err());
-        assert_eq!(scan_options(&a, 2, true).unwrap().type_name, Some(&b"list"[..]));
+        assert_eq!(
+            scan_options(&a, 2, true).unwrap().type_name,
+            Some(&b"list"[..])
+        );
     }
 }

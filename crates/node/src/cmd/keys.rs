@@ -116,7 +116,9 @@ pub fn scan(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         if !o.matches(k) {
             return;
         }
-        if o.type_name.is_some_and(|t| !t.eq_ignore_ascii_case(e.value.type_name().as_bytes())) {
+        if o.type_name
+            .is_some_and(|t| !t.eq_ignore_ascii_case(e.value.type_name().as_bytes()))
+        {
             return;
         }
         found.push(k.clone());

@@ -53,7 +53,10 @@ pub fn config(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
                 }
                 for (name, value) in config.matching(pattern) {
                     if !pairs.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
-                        pairs.push((name.to_string(), crate::config::Config::display(name, value)));
+                        pairs.push((
+                            name.to_string(),
+                            crate::config::Config::display(name, value),
+                        ));
                     }
                 }
             }

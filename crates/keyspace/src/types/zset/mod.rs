@@ -334,21 +334,11 @@ impl ZSet {
             self.tree.iter().for_each(|e| visit(&e.member, e.score));
             return 0;
         };
-        let len = ix.len() as u64;
-        let mut next = if cursor == 0 || cursor > len {
-            len
-        } else {
-            cursor
-        };
-        let mut seen = 0;
-        while next > 0 && seen < count.max(1) {
-            next -= 1;
-            if let Some((m, s)) = ix.get_index(next as usize) {
+        crate::cursor::scan_positions(ix.len(), cursor, count, |i| {
+            if let Some((m, s)) = ix.get_index(i) {
                 visit(m, *s);
             }
-            seen += 1;
-        }
-        next
+        })
     }
 }
 

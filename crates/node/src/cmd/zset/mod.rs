@@ -11,6 +11,7 @@ mod parse;
 mod pop;
 mod random;
 mod range;
+mod scan;
 mod span;
 
 use super::*;
@@ -54,7 +55,7 @@ pub fn handler(name: &str) -> Option<Handler> {
         "zmpop" => pop::zmpop,
         "bzmpop" => pop::bzmpop,
         "zrandmember" => random::zrandmember,
-        "zscan" => random::zscan,
+        "zscan" => scan::zscan,
         _ => return None,
     })
 }
