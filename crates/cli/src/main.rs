@@ -5,6 +5,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
+mod gateway;
+
 #[global_allocator]
 static ALLOC: ferrocache_node::alloc::Counting = ferrocache_node::alloc::Counting;
 
@@ -23,6 +25,8 @@ struct Cli {
 enum Command {
     /// Run one data node in the foreground (stops cleanly on Ctrl-C / SIGTERM).
     Node(NodeArgs),
+    /// Run the endpoint for one cache's nodes in the foreground (see docs/gateway.md).
+    Gateway(gateway::GatewayArgs),
 }
 
 #[derive(clap::Args)]
@@ -58,6 +62,7 @@ fn main() -> anyhow::Result<()> {
         .init();
     match cli.command {
         Command::Node(args) => run_node(args),
+        Command::Gateway(args) => gateway::run_gateway(args),
     }
 }
 

@@ -65,6 +65,7 @@ mod differential {
 
     mod blocking;
     mod connection;
+    mod dump;
     mod hashes;
     mod hll;
     mod keyspace;

@@ -109,6 +109,11 @@ pub static COMMANDS: &[CommandSpec] = &[
             "Change the selected database for the current connection"),
 
     // ---- server ----
+    cmd("bgsave", -1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, 0, 0, 0, &["admin", "slow", "dangerous"])
+        .docs("server", "1.0.0", "O(1)", "Asynchronously save the dataset to disk")
+        .history(&[
+            ("3.2.2", "Added the `SCHEDULE` option."),
+        ]),
     cmd("command", -1, LOADING | STALE, 0, 0, 0, &["slow", "connection"])
         .docs("server", "2.8.13", "O(N) where N is the total number of Redis commands",
             "Get array of Redis command details")
@@ -211,6 +216,25 @@ pub static COMMANDS: &[CommandSpec] = &[
                     "Estimate the memory usage of a key")
                 .keys(&[key(ks::RO, index(2), range(0, 1, 0))]),
         ]),
+    cmd("psync", -3, ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI, 0, 0, 0,
+            &["admin", "slow", "dangerous"])
+        .docs("server", "2.8.0", "", "Internal command used for replication"),
+    cmd("replconf", -1, ADMIN | NOSCRIPT | LOADING | STALE | ALLOW_BUSY, 0, 0, 0,
+            &["admin", "slow", "dangerous"])
+        .docs("server", "3.0.0", "O(1)",
+            "An internal command for configuring the replication stream")
+        .doc_flags(&["syscmd"]),
+    cmd("replicaof", 3, ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING, 0, 0, 0,
+            &["admin", "slow", "dangerous"])
+        .docs("server", "5.0.0", "O(1)",
+            "Make the server a replica of another instance, or promote it as master."),
+    cmd("role", 1, NOSCRIPT | LOADING | STALE | FAST, 0, 0, 0, &["admin", "fast", "dangerous"])
+        .docs("server", "2.8.12", "O(1)",
+            "Return the role of the instance in the context of replication"),
+    cmd("save", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI, 0, 0, 0,
+            &["admin", "slow", "dangerous"])
+        .docs("server", "1.0.0", "O(N) where N is the total number of keys in all databases",
+            "Synchronously save the dataset to disk"),
     cmd("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY, 0, 0, 0,
             &["admin", "slow", "dangerous"])
         .docs("server", "1.0.0",
@@ -220,11 +244,20 @@ pub static COMMANDS: &[CommandSpec] = &[
         .history(&[
             ("7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers."),
         ]),
+    cmd("slaveof", 3, ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING, 0, 0, 0,
+            &["admin", "slow", "dangerous"])
+        .docs("server", "1.0.0", "O(1)",
+            "Make the server a replica of another instance, or promote it as master.")
+        .doc_flags(&["deprecated"])
+        .deprecated("5.0.0", "`REPLICAOF`"),
     cmd("swapdb", 3, WRITE | FAST, 0, 0, 0, &["keyspace", "write", "fast", "dangerous"])
         .docs("server", "4.0.0",
             "O(N) where N is the count of clients watching or blocking on keys from both \
              databases.",
             "Swaps two Redis databases"),
+    cmd("sync", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI, 0, 0, 0,
+            &["admin", "slow", "dangerous"])
+        .docs("server", "1.0.0", "", "Internal command used for replication"),
     cmd("time", 1, LOADING | STALE | FAST, 0, 0, 0, &["fast"])
         .docs("server", "2.6.0", "O(1)", "Return the current server time")
         .tips(&["nondeterministic_output"]),
@@ -248,6 +281,14 @@ pub static COMMANDS: &[CommandSpec] = &[
             "Delete a key")
         .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
         .keys(&[key(ks::RM | ks::DELETE, index(1), range(-1, 1, 0))]),
+    cmd("dump", 2, READONLY, 1, 1, 1, &["keyspace", "read", "slow"])
+        .docs("generic", "2.6.0",
+            "O(1) to access the key and additional O(N*M) to serialize it, where N is the number \
+             of Redis objects composing the value and M their average size. For small string \
+             values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).",
+            "Return a serialized version of the value stored at the specified key.")
+        .tips(&["nondeterministic_output"])
+        .keys(&[key(ks::RO | ks::ACCESS, index(1), range(0, 1, 0))]),
     cmd("exists", -2, READONLY | FAST, 1, -1, 1, &["keyspace", "read", "fast"])
         .docs("generic", "1.0.0", "O(N) where N is the number of keys to check.",
             "Determine if a key exists")
@@ -354,6 +395,20 @@ pub static COMMANDS: &[CommandSpec] = &[
             key(ks::RW | ks::ACCESS | ks::DELETE, index(1), range(0, 1, 0)),
             key(ks::OW | ks::INSERT, index(2), range(0, 1, 0)),
         ]),
+    cmd("restore", -4, WRITE | DENYOOM, 1, 1, 1, &["keyspace", "write", "slow", "dangerous"])
+        .docs("generic", "2.6.0",
+            "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, \
+             where N is the number of Redis objects composing the value and M their average size. \
+             For small string values the time complexity is thus O(1)+O(1*M) where M is small, so \
+             simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because \
+             inserting values into sorted sets is O(log(N)).",
+            "Create a key using the provided serialized value, previously obtained using DUMP.")
+        .history(&[
+            ("3.0.0", "Added the `REPLACE` modifier."),
+            ("5.0.0", "Added the `ABSTTL` modifier."),
+            ("5.0.0", "Added the `IDLETIME` and `FREQ` options."),
+        ])
+        .keys(&[key(ks::OW | ks::UPDATE, index(1), range(0, 1, 0))]),
     cmd("scan", -2, READONLY, 0, 0, 0, &["keyspace", "read", "slow"])
         .docs("generic", "2.8.0",
             "O(1) for every call. O(N) for a complete iteration, including enough command calls \
@@ -389,6 +444,11 @@ pub static COMMANDS: &[CommandSpec] = &[
              blocking.")
         .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
         .keys(&[key(ks::RM | ks::DELETE, index(1), range(-1, 1, 0))]),
+    cmd("wait", 3, NOSCRIPT, 0, 0, 0, &["slow", "connection"])
+        .docs("generic", "3.0.0", "O(1)",
+            "Wait for the synchronous replication of all the write commands sent in the context of \
+             the current connection")
+        .tips(&["request_policy:all_shards", "response_policy:agg_min"]),
 
     // ---- string ----
     cmd("append", 3, WRITE | DENYOOM | FAST, 1, 1, 1, &["write", "string", "fast"])

@@ -5,6 +5,7 @@
 use crate::route::RouteKey;
 use crate::topology::{resolve, Topology};
 use crate::Shared;
+use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -35,6 +36,14 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/switch/finish", post(switch_finish))
         .route("/switch/abort", post(switch_abort))
         .route("/metrics", get(metrics))
+        // Every answer is JSON, including axum's own 404 and 405.
+        .fallback(|| async { ApiError(StatusCode::NOT_FOUND, "no such route".into()) })
+        .method_not_allowed_fallback(|| async {
+            ApiError(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method not allowed on this route".into(),
+            )
+        })
         .with_state(shared)
 }
 
@@ -57,6 +66,18 @@ fn conflict(msg: impl Into<String>) -> ApiError {
 
 type ApiResult = Result<Json<serde_json::Value>, ApiError>;
 
+/// A JSON body, or a JSON error saying what is wrong with it (axum's own rejection
+/// answers in plain text, and a missing body would otherwise be a 415).
+fn body<T>(body: Result<Json<T>, JsonRejection>, shape: &str) -> Result<T, ApiError> {
+    match body {
+        Ok(Json(b)) => Ok(b),
+        Err(JsonRejection::MissingJsonContentType(_)) => Err(bad(format!(
+            "the body must be JSON (Content-Type: application/json): {shape}"
+        ))),
+        Err(e) => Err(bad(format!("{}; expected {shape}", e.body_text()))),
+    }
+}
+
 async fn get_topology(State(shared): State<Arc<Shared>>) -> Json<Topology> {
     Json(shared.topology().clone())
 }
@@ -72,13 +93,12 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> {
 /// to the named primary at once; held requests go there.
 async fn put_topology(
     State(shared): State<Arc<Shared>>,
-    body: Option<Json<Topology>>,
+    new: Result<Json<Topology>, JsonRejection>,
 ) -> ApiResult {
-    let Some(Json(new)) = body else {
-        return Err(bad(
-            "the body must be a topology in JSON (see docs/gateway.md)",
-        ));
-    };
+    let new = body(
+        new,
+        r#"{"epoch": N, "nodes": [...], "shards": [{"primary": ..., "replicas": [...]}]}"#,
+    )?;
     new.validate(shared.routes.node_count()).map_err(bad)?;
     let switch = shared.switch.lock().await;
     if switch.is_some() {
@@ -130,13 +150,9 @@ struct StartBody {
 /// hold deadline) until requests already sent have completed.
 async fn switch_start(
     State(shared): State<Arc<Shared>>,
-    body: Option<Json<StartBody>>,
+    b: Result<Json<StartBody>, JsonRejection>,
 ) -> ApiResult {
-    let Some(Json(body)) = body else {
-        return Err(bad(
-            r#"the body must be {"shard": 0, "target": "host:port"}"#,
-        ));
-    };
+    let body = body(b, r#"{"shard": 0, "target": "host:port"}"#)?;
     let mut switch = shared.switch.lock().await;
     if let Some(s) = switch.as_ref() {
         return Err(conflict(format!(
@@ -208,11 +224,9 @@ struct FinishBody {
 /// replays its state), wait until they have re-attached, then release held requests.
 async fn switch_finish(
     State(shared): State<Arc<Shared>>,
-    body: Option<Json<FinishBody>>,
+    b: Result<Json<FinishBody>, JsonRejection>,
 ) -> ApiResult {
-    let Some(Json(body)) = body else {
-        return Err(bad(r#"the body must be {"shard": 0, "epoch": N}"#));
-    };
+    let body = body(b, r#"{"shard": 0, "epoch": N}"#)?;
     let mut guard = shared.switch.lock().await;
     let Some(sw) = guard.as_ref() else {
         return Err(conflict("no switch is in progress"));
@@ -288,9 +302,13 @@ struct AbortBody {
 /// Gives up a switch before `finish`: releases held requests to the old primary.
 async fn switch_abort(
     State(shared): State<Arc<Shared>>,
-    body: Option<Json<AbortBody>>,
+    b: Result<Json<AbortBody>, JsonRejection>,
 ) -> ApiResult {
-    let shard = body.map(|Json(b)| b.shard).unwrap_or(0);
+    // No body at all means shard 0: an operator's `curl -X POST` must be enough.
+    let shard = match b {
+        Err(JsonRejection::MissingJsonContentType(_)) => 0,
+        b => body(b, r#"{"shard": 0} or no body"#)?.shard,
+    };
     let mut guard = shared.switch.lock().await;
     match guard.as_ref() {
         Some(sw) if sw.shard == shard => {}

@@ -60,6 +60,14 @@ pub struct Db {
     ready: Vec<Key>,
     /// Keys removed because their TTL passed (lazily or actively) since last taken.
     pub expired_count: u64,
+    /// Changes to the data since the node started (every write path signals, so
+    /// this counts like Redis's `server.dirty`): the save schedule and replication
+    /// compare it before and after a command.
+    pub dirty: u64,
+    /// Keys deleted because their TTL passed, kept while `log_expired` is on so that
+    /// replication (and the AOF) can propagate each as a DEL.
+    log_expired: bool,
+    expired_log: Vec<Key>,
     /// Which `KeyEvent`s to record, and those recorded since last taken.
     record_expired: bool,
     record_new: bool,
@@ -175,6 +183,9 @@ impl Db {
     fn delete_expired(&mut self, key: &[u8]) {
         self.remove(key);
         self.expired_count += 1;
+        if self.log_expired {
+            self.expired_log.push(key.into());
+        }
         if self.record_expired {
             self.events.push((KeyEvent::Expired, key.into()));
         }
@@ -210,6 +221,23 @@ impl Db {
         if !expired && !new && !miss {
             self.events.clear();
         }
+    }
+
+    /// Keeps (or stops keeping) the keys deleted by expiry, for propagation.
+    pub fn log_expired(&mut self, on: bool) {
+        self.log_expired = on;
+        if !on {
+            self.expired_log.clear();
+        }
+    }
+
+    /// Takes the keys deleted by expiry since the last call, oldest first.
+    pub fn take_expired_log(&mut self) -> Vec<Key> {
+        std::mem::take(&mut self.expired_log)
+    }
+
+    pub fn has_expired_log(&self) -> bool {
+        !self.expired_log.is_empty()
     }
 
     /// Takes the recorded key events, oldest first.
@@ -420,6 +448,7 @@ impl Db {
     /// Marks a key as modified for WATCH and for blocked clients (every write
     /// path calls this).
     pub fn signal(&mut self, key: &[u8]) {
+        self.dirty += 1;
         if !self.watched.is_empty() {
             if let Some(flags) = self.watched.get(key) {
                 flags.iter().for_each(WatchFlag::set);
@@ -472,6 +501,7 @@ impl Db {
 
     /// Empties the database, signalling watchers of keys that existed.
     pub fn clear(&mut self) {
+        self.dirty += self.map.len() as u64;
         self.signal_all_existing();
         self.map = IndexMap::default();
         self.expires = IndexSet::default();
@@ -480,6 +510,7 @@ impl Db {
 
     /// Swaps the data (not the watch registry, which belongs to the db index).
     pub fn swap_data(&mut self, other: &mut Db) {
+        self.dirty += 1;
         std::mem::swap(&mut self.map, &mut other.map);
         std::mem::swap(&mut self.expires, &mut other.expires);
         self.sweep_cursor = 0;

@@ -14,6 +14,7 @@ pub struct Keyspace {
     /// The (expired, new, miss) event recording every db was last told to do.
     recording: (bool, bool, bool),
     lfu: Option<crate::lfu::Lfu>,
+    log_expired: bool,
 }
 
 impl Keyspace {
@@ -23,6 +24,7 @@ impl Keyspace {
             stats: KeyspaceStats::default(),
             recording: (false, false, false),
             lfu: None,
+            log_expired: false,
         }
     }
 
@@ -69,6 +71,19 @@ impl Keyspace {
         left[lo].swap_data(&mut right[0]);
         self.dbs[a].signal_all_existing();
         self.dbs[b].signal_all_existing();
+    }
+
+    /// Changes to the data across databases (see `Db::dirty`).
+    pub fn dirty(&self) -> u64 {
+        self.dbs.iter().map(|d| d.dirty).sum()
+    }
+
+    /// Keeps the keys deleted by expiry in every database (see `Db::log_expired`).
+    pub fn log_expired(&mut self, on: bool) {
+        if self.log_expired != on {
+            self.log_expired = on;
+            self.dbs.iter_mut().for_each(|d| d.log_expired(on));
+        }
     }
 
     /// Total expired keys across databases (INFO stats `expired_keys`).

@@ -52,6 +52,23 @@ pub struct Client {
     pub in_exec: bool,
     /// The registration of a blocking command that is waiting.
     pub blocked: Option<crate::blocking::Pending>,
+    /// What a replica told us with REPLCONF, and its PSYNC request.
+    pub replconf: ReplConf,
+    /// This is the link to our own primary: its writes are allowed on a read-only
+    /// replica and its replies are not sent.
+    pub is_master: bool,
+}
+
+/// REPLCONF and PSYNC as received from a replica, before the connection is handed
+/// to the replication feeder.
+#[derive(Debug, Default, Clone)]
+pub struct ReplConf {
+    pub listening_port: Option<u16>,
+    pub ip_address: Option<std::net::IpAddr>,
+    /// The replica accepts a snapshot ended by an EOF marker.
+    pub capa_eof: bool,
+    /// PSYNC's replication ID and offset (SYNC: `?` and -1).
+    pub psync: Option<(String, i64)>,
 }
 
 impl Client {
@@ -80,6 +97,8 @@ impl Client {
             need: 0,
             in_exec: false,
             blocked: None,
+            replconf: ReplConf::default(),
+            is_master: false,
         }
     }
     pub fn subscription_count(&self) -> usize {

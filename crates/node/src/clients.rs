@@ -46,8 +46,15 @@ pub struct ClientHandle {
     pub soft_limit_since_ms: AtomicU64,
     pub kill: Notify,
     pub killed: AtomicBool,
+    /// `ROLE_NORMAL`, `ROLE_REPLICA` (a replica's feed) or `ROLE_MASTER` (this
+    /// node's link to its primary): CLIENT LIST flags and CLIENT KILL TYPE.
+    pub role: std::sync::atomic::AtomicU8,
     pub tx: mpsc::UnboundedSender<Delivery>,
 }
+
+pub const ROLE_NORMAL: u8 = 0;
+pub const ROLE_REPLICA: u8 = 1;
+pub const ROLE_MASTER: u8 = 2;
 
 impl ClientHandle {
     pub fn request_kill(&self) {
@@ -78,6 +85,11 @@ impl ClientHandle {
         }
         if self.no_evict.load(Relaxed) {
             flags.push('e');
+        }
+        match self.role.load(Relaxed) {
+            ROLE_REPLICA => flags.push('S'),
+            ROLE_MASTER => flags.push('M'),
+            _ => {}
         }
         if flags.is_empty() {
             flags.push('N');
@@ -126,7 +138,15 @@ impl Clients {
         self.map.lock().len()
     }
     /// A snapshot, ordered by id, so callers never hold the registry lock long.
+    /// Clients already killed are left out: Redis frees a killed client at once, so
+    /// CLIENT LIST and the next CLIENT KILL must not see one whose task has not yet
+    /// run to unregister it.
     pub fn all(&self) -> Vec<Arc<ClientHandle>> {
-        self.map.lock().values().cloned().collect()
+        self.map
+            .lock()
+            .values()
+            .filter(|c| !c.killed.load(Relaxed))
+            .cloned()
+            .collect()
     }
 }

@@ -86,6 +86,10 @@ pub static OPTIONS: &[OptionDef] = &[
     opt("port", Kind::Int { min: 0, max: 65535 }, "6379", false),
     opt("dir", Kind::Str, ".", true),
     opt("dbfilename", Kind::Str, "dump.rdb", true),
+    opt("rdbcompression", Kind::Bool, "yes", true),
+    // Files always carry a CRC-64 (a reader that skips it loses nothing); accepted
+    // for compatibility with Redis config files.
+    opt("rdbchecksum", Kind::Bool, "yes", true),
     opt("requirepass", Kind::Str, "", true),
     opt(
         "timeout",
@@ -187,6 +191,52 @@ pub static OPTIONS: &[OptionDef] = &[
         "slave-serve-stale-data",
         Kind::Bool,
         "yes",
+    ),
+    // Replication. The backlog is 64 MB rather than Redis's 1 MB, so that a replica
+    // restarted under load (a patch) still resyncs partially.
+    opt(
+        "repl-backlog-size",
+        Kind::Memory { min: 16 * 1024 },
+        "67108864",
+        true,
+    ),
+    opt(
+        "repl-timeout",
+        Kind::Int {
+            min: 1,
+            max: INT_MAX,
+        },
+        "60",
+        true,
+    ),
+    aliased(
+        "repl-ping-replica-period",
+        "repl-ping-slave-period",
+        Kind::Int {
+            min: 1,
+            max: INT_MAX,
+        },
+        "10",
+    ),
+    opt("masterauth", Kind::Str, "", true),
+    opt("masteruser", Kind::Str, "", true),
+    aliased(
+        "min-replicas-to-write",
+        "min-slaves-to-write",
+        Kind::Int {
+            min: 0,
+            max: INT_MAX,
+        },
+        "0",
+    ),
+    aliased(
+        "min-replicas-max-lag",
+        "min-slaves-max-lag",
+        Kind::Int {
+            min: 0,
+            max: INT_MAX,
+        },
+        "10",
     ),
     // Encoding thresholds (OBJECT ENCODING reports the result, so they match Redis 7.0).
     aliased(
@@ -573,6 +623,15 @@ impl Config {
             bind: s("bind"),
             port: self.int("port") as u16,
             dir: PathBuf::from(s("dir")),
+            dbfilename: s("dbfilename"),
+            save_points: s("save")
+                .split_whitespace()
+                .filter_map(|n| n.parse::<u64>().ok())
+                .collect::<Vec<_>>()
+                .chunks_exact(2)
+                .map(|p| (p[0], p[1]))
+                .collect(),
+            rdbcompression: s("rdbcompression") == "yes",
             requirepass: Some(s("requirepass"))
                 .filter(|p| !p.is_empty())
                 .map(String::into_bytes),
@@ -608,6 +667,17 @@ impl Config {
             set_max_intset_entries: self.int("set-max-intset-entries") as usize,
             hll_sparse_max_bytes: self.int("hll-sparse-max-bytes") as usize,
             notify: crate::notify::Flags::parse(&s("notify-keyspace-events")).unwrap_or_default(),
+            repl: ReplSettings {
+                backlog_size: self.int("repl-backlog-size") as usize,
+                timeout_secs: self.int("repl-timeout") as u64,
+                ping_period_secs: self.int("repl-ping-replica-period") as u64,
+                masterauth: Some(s("masterauth")).filter(|p| !p.is_empty()),
+                masteruser: Some(s("masteruser")).filter(|p| !p.is_empty()),
+                min_replicas_to_write: self.int("min-replicas-to-write") as usize,
+                min_replicas_max_lag: self.int("min-replicas-max-lag") as u64,
+                read_only: s("replica-read-only") == "yes",
+                serve_stale_data: s("replica-serve-stale-data") == "yes",
+            },
         }
     }
 }
@@ -618,6 +688,11 @@ pub struct Settings {
     pub bind: String,
     pub port: u16,
     pub dir: PathBuf,
+    pub dbfilename: String,
+    /// `save`: (seconds, changes) pairs; a background save starts when at least
+    /// `changes` writes happened and `seconds` passed since the last save.
+    pub save_points: Vec<(u64, u64)>,
+    pub rdbcompression: bool,
     pub requirepass: Option<Vec<u8>>,
     pub timeout_secs: u64,
     pub tcp_keepalive_secs: u64,
@@ -641,6 +716,21 @@ pub struct Settings {
     pub zset_max_listpack_value: usize,
     pub set_max_intset_entries: usize,
     pub hll_sparse_max_bytes: usize,
+    pub repl: ReplSettings,
+}
+
+/// The replication options, typed.
+#[derive(Debug, Clone)]
+pub struct ReplSettings {
+    pub backlog_size: usize,
+    pub timeout_secs: u64,
+    pub ping_period_secs: u64,
+    pub masterauth: Option<String>,
+    pub masteruser: Option<String>,
+    pub min_replicas_to_write: usize,
+    pub min_replicas_max_lag: u64,
+    pub read_only: bool,
+    pub serve_stale_data: bool,
 }
 
 #[cfg(test)]

@@ -20,8 +20,8 @@ const READ_CHUNK: usize = 16 * 1024;
 
 /// A connection registered in the client registry, not yet served.
 pub struct Accepted {
-    handle: Arc<ClientHandle>,
-    rx: mpsc::UnboundedReceiver<Delivery>,
+    pub(crate) handle: Arc<ClientHandle>,
+    pub(crate) rx: mpsc::UnboundedReceiver<Delivery>,
 }
 
 /// Registers a just-accepted connection at once, in the accept loop, so that
@@ -49,6 +49,7 @@ pub fn register(srv: &Shared, addr: SocketAddr, laddr: SocketAddr) -> Accepted {
         soft_limit_since_ms: Default::default(),
         kill: Default::default(),
         killed: Default::default(),
+        role: Default::default(),
         tx,
     });
     srv.clients.register(handle.clone());
@@ -132,6 +133,14 @@ async fn run(
                         Flow::Block => {
                             let reply = wait_blocked(srv, stream, rx, client, inbuf).await?;
                             out.raw(&reply);
+                            flush(srv, stream, &handle, out).await?;
+                        }
+                        Flow::Replica => {
+                            return crate::repl::feeder::serve(srv.clone(), stream, client, inbuf).await;
+                        }
+                        Flow::Wait { offset, replicas, deadline_ms } => {
+                            let n = crate::repl::wait_acks(srv, &handle, offset, replicas, deadline_ms).await;
+                            out.int(n as i64);
                             flush(srv, stream, &handle, out).await?;
                         }
                     }
@@ -393,6 +402,7 @@ fn process(srv: &Shared, client: &mut Client, inbuf: &mut BytesMut, out: &mut Re
     };
     client.argv_store = argv_store;
     drop(guard);
+    srv.repl.publish();
     inbuf.advance(pos);
     client.spans = spans;
     flow

@@ -18,9 +18,13 @@ pub async fn run(srv: Arc<Shared>) {
         // Under CLIENT PAUSE the dataset must not change, expiry included.
         sample_ops(&srv, &mut ops_samples);
         let paused = srv.pause.is_set() && srv.pause.current(unix_ms()).is_some();
-        if srv.active_expire.load(Relaxed) && !paused {
+        // A replica deletes expired keys only when its primary says so (a DEL in the
+        // stream), so that it stays an exact copy.
+        if srv.active_expire.load(Relaxed) && !paused && !srv.repl.is_replica() {
             expire_cycle(&srv, hz);
         }
+        crate::persist::jobs::cron(&srv);
+        crate::repl::cron(&srv);
         if last_clients_check.elapsed() >= Duration::from_secs(1) {
             last_clients_check = Instant::now();
             check_clients(&srv);
@@ -50,6 +54,7 @@ fn expire_cycle(srv: &Shared, hz: u64) {
         let settings = srv.settings();
         let mut ks = crate::dispatch::lock_keyspace(srv, &settings);
         ks.sweep_expired(unix_ms(), CHUNK, |_, _| {});
+        crate::repl::record::record_expired(srv, &mut ks);
         crate::notify::publish_recorded(srv, &settings, &mut ks, None, 0, unix_ms());
         to_examine = to_examine.saturating_sub(CHUNK);
     }

@@ -46,6 +46,15 @@ pub enum Flow {
     /// A blocking command found nothing: the client waits (its registration is in
     /// `client.blocked`) and runs nothing else until served or timed out.
     Block,
+    /// PSYNC/SYNC: the connection becomes a replica's feed (`repl::feeder`).
+    Replica,
+    /// WAIT: reply with how many replicas acknowledged `offset`, waiting for
+    /// `replicas` of them until `deadline_ms` (Unix ms; 0 = forever).
+    Wait {
+        offset: u64,
+        replicas: usize,
+        deadline_ms: u64,
+    },
 }
 
 /// Everything a command handler may touch.
@@ -62,17 +71,14 @@ pub struct Ctx<'c, 's> {
     pub(crate) ready_key: Option<ferrocache_keyspace::Key>,
     /// A read-only command: its lookups count as keyspace hits/misses.
     pub(crate) reading: bool,
+    /// What replication needs to record this command (see `repl::record`).
+    pub(crate) recorder: crate::repl::Recorder,
 }
 
 impl<'s> Ctx<'_, 's> {
     /// The keyspace, locked on first use and held for the rest of the batch.
     pub fn ks(&mut self) -> &mut Keyspace {
-        let (db, reading) = (self.client.db, self.reading);
-        self.guard.get_or_insert_with(|| {
-            let mut ks = lock_keyspace(self.srv, self.settings);
-            ks.dbs[db].reading = reading;
-            ks
-        })
+        self.ks_and_out().0
     }
     /// The client's selected database.
     pub fn db(&mut self) -> &mut Db {
@@ -83,13 +89,19 @@ impl<'s> Ctx<'_, 's> {
     /// while reading the data.
     pub fn ks_and_out(&mut self) -> (&mut Keyspace, &mut ReplyBuf) {
         let (db, reading) = (self.client.db, self.reading);
+        let recorder = &mut self.recorder;
+        let active = self.srv.repl.is_active();
         let ks = self.guard.get_or_insert_with(|| {
             let mut ks = lock_keyspace(self.srv, self.settings);
             ks.dbs[db].reading = reading;
+            if active {
+                recorder.dirty_before = Some(ks.dirty());
+            }
             ks
         });
         (&mut **ks, &mut *self.out)
     }
+
     /// The selected database and the reply buffer together.
     pub fn db_and_out(&mut self) -> (&mut Db, &mut ReplyBuf) {
         let i = self.client.db;
@@ -169,6 +181,7 @@ pub fn lock_keyspace<'s>(srv: &'s Shared, settings: &Settings) -> MutexGuard<'s,
         flags.wants(crate::notify::Class::KeyMiss),
     );
     ks.set_lfu(settings.policy.is_lfu().then_some(settings.lfu));
+    ks.log_expired(srv.repl.is_active());
     ks
 }
 
@@ -440,7 +453,9 @@ fn admit_and_run<'s>(
     }
     // maxmemory: evict before every command, refuse those that may grow memory
     // when eviction cannot make room (Redis's order: before the pub/sub and MULTI checks).
-    if settings.maxmemory > 0 {
+    // A replica leaves memory to its primary: it evicts only when told (a DEL in
+    // the stream), as Redis's replica-ignore-maxmemory does.
+    if settings.maxmemory > 0 && !srv.repl.is_replica() {
         let grows = spec.has(commands::DENYOOM)
             || (spec.name == "exec" && client.multi.as_ref().is_some_and(|m| m.denyoom));
         let ks = guard.get_or_insert_with(|| lock_keyspace(srv, settings));
@@ -462,6 +477,10 @@ fn admit_and_run<'s>(
             reject(srv, client, out, crate::evict::ERR_OOM, Some(stat));
             return Flow::Continue;
         }
+    }
+    if let Some(msg) = replication_refusal(srv, client, settings, spec) {
+        reject(srv, client, out, msg, Some(stat));
+        return Flow::Continue;
     }
     if client.subscription_count() > 0 && !out.is_resp3() && !allowed_in_pubsub(spec.name) {
         let msg = format!(
@@ -489,10 +508,44 @@ fn admit_and_run<'s>(
         out.simple("QUEUED");
         return Flow::Continue;
     }
-    if srv.pause.is_set() && pause_blocks(srv, spec, argv, clock.now_ms()) {
+    if srv.pause.is_set() && !client.is_master && pause_blocks(srv, spec, argv, clock.now_ms()) {
         return Flow::Paused;
     }
     run(srv, guard, client, out, settings, cmd, stat, argv, clock)
+}
+
+/// The refusals replication adds, in Redis's order: too few good replicas for a
+/// write (min-replicas-to-write), a write on a read-only replica, a replica whose
+/// link is down and that must not serve stale data.
+fn replication_refusal(
+    srv: &Shared,
+    client: &Client,
+    settings: &Settings,
+    spec: &CommandSpec,
+) -> Option<&'static str> {
+    let repl = &settings.repl;
+    let write = spec.has(commands::WRITE);
+    if !srv.repl.is_replica() {
+        if write && repl.min_replicas_to_write > 0 {
+            let good = srv.repl.lock().good_replicas(repl.min_replicas_max_lag);
+            if good < repl.min_replicas_to_write {
+                return Some("NOREPLICAS Not enough good replicas to write.");
+            }
+        }
+        return None;
+    }
+    if client.is_master {
+        return None;
+    }
+    if write && repl.read_only {
+        return Some("READONLY You can't write against a read only replica.");
+    }
+    if !repl.serve_stale_data && !spec.has(commands::STALE) && !srv.repl.link_up() {
+        return Some(
+            "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+        );
+    }
+    None
 }
 
 /// Whether CLIENT PAUSE in force holds this command back.
@@ -560,8 +613,12 @@ pub fn run_with<'s>(
     let db = client.db;
     let mark = out.len();
     let reading = cmd.spec.has(commands::READONLY);
+    let mut recorder = crate::repl::Recorder::default();
     if let Some(ks) = guard.as_mut() {
         ks.dbs[db].reading = reading;
+        if srv.repl.is_active() {
+            recorder.dirty_before = Some(ks.dirty());
+        }
     }
     let mut ctx = Ctx {
         srv,
@@ -574,6 +631,7 @@ pub fn run_with<'s>(
         guard,
         ready_key,
         reading,
+        recorder,
     };
     // A bug in one handler must not take the connection (or the node) down: the
     // client gets an error and the panic is logged with the command's name.
@@ -587,8 +645,16 @@ pub fn run_with<'s>(
         ))
     });
     let flow = ctx.flow;
+    let mut recorder = std::mem::take(&mut ctx.recorder);
     if let Some(ks) = ctx.guard.as_mut() {
         ks.dbs[db].reading = false;
+        if srv.repl.is_active() {
+            if result.is_err() {
+                // A failed command changed nothing; only expiries it caused count.
+                recorder.replacement = Some(Vec::new());
+            }
+            recorder.after_command(srv, ks, db, cmd.spec, argv, &ctx.out.buf[mark..], now_ms);
+        }
         if ks.dbs.iter().any(|d| d.has_events()) {
             // What the lookups recorded (a miss, an expiry) happened before the
             // reply was written: a client subscribed to its own events gets those

@@ -125,6 +125,7 @@ pub fn make_room(
         };
         let size = (key.heap_size() + entry.value.heap_size() + 96) as u64;
         drop(entry);
+        crate::repl::record_del(srv, db, &key);
         used = used.saturating_sub(size);
         evicted += 1;
         crate::notify::publish(

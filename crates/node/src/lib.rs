@@ -15,8 +15,11 @@ mod evict;
 mod info;
 mod latency;
 mod notify;
+pub mod persist;
 mod pubsub;
+mod repl;
 mod server;
+mod ticks;
 
 pub use config::Config;
 
@@ -43,6 +46,8 @@ impl Node {
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
         let shared = Shared::new(config);
+        // Before anyone is served: a dump that cannot be loaded stops the start.
+        persist::jobs::load_at_start(&shared)?;
         shared
             .port
             .store(listener.local_addr()?.port() as u64, Relaxed);
@@ -100,6 +105,7 @@ impl Node {
         }
         tracker.close();
         tracker.wait().await;
+        persist::jobs::save_on_exit(&shared);
         Ok(())
     }
 }

@@ -4,6 +4,7 @@
 use crate::clients::Clients;
 use crate::config::{Config, Settings};
 use crate::pubsub::PubSub;
+use crate::ticks::Tick;
 use ferrocache_keyspace::Keyspace;
 use parking_lot::{Mutex, RwLock};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -37,6 +38,12 @@ pub struct Shared {
     pub active_expire: std::sync::atomic::AtomicBool,
     /// Bytes allocated when the node started (INFO used_memory_startup).
     pub startup_memory: AtomicU64,
+    /// RDB saves and loads (shared with the background save thread).
+    pub persist: Arc<crate::persist::State>,
+    /// Role, replication IDs, backlog, replicas, link to the primary.
+    pub repl: crate::repl::Repl,
+    /// This struct's own Arc, for handlers that start tasks (REPLICAOF).
+    me: std::sync::Weak<Shared>,
 }
 
 /// Server-wide counters for INFO.
@@ -150,17 +157,17 @@ impl Pause {
 }
 
 /// Time for one batch of commands: the wall clock is read once per batch, and each
-/// command costs one monotonic read (its `lap`), which both times the command for
+/// command costs one tick read (its `lap`), which both times the command for
 /// statistics and advances "now" for the next one.
 pub struct Clock {
     base_ms: u64,
-    base: Instant,
-    last: Instant,
+    base: Tick,
+    last: Tick,
 }
 
 impl Clock {
     pub fn start() -> Clock {
-        let now = Instant::now();
+        let now = Tick::now();
         Clock {
             base_ms: unix_ms(),
             base: now,
@@ -169,12 +176,12 @@ impl Clock {
     }
     /// Unix milliseconds as of the end of the previous command.
     pub fn now_ms(&self) -> u64 {
-        self.base_ms + self.last.duration_since(self.base).as_millis() as u64
+        self.base_ms + self.last.nanos_since(self.base) / 1_000_000
     }
     /// Nanoseconds since the previous lap (the command just run).
     pub fn lap(&mut self) -> u64 {
-        let now = Instant::now();
-        let ns = now.duration_since(self.last).as_nanos() as u64;
+        let now = Tick::now();
+        let ns = now.nanos_since(self.last);
         self.last = now;
         ns
     }
@@ -196,11 +203,14 @@ pub fn unix_us() -> u64 {
 
 impl Shared {
     pub fn new(config: Config) -> Arc<Shared> {
+        // Calibrate the tick clock now rather than inside the first command.
+        Tick::now();
         let settings = config.settings();
         let run_id: String = (0..40)
             .map(|_| fastrand::alphanumeric().to_ascii_lowercase())
             .collect();
-        Arc::new(Shared {
+        Arc::new_cyclic(|me| Shared {
+            me: me.clone(),
             keyspace: Mutex::new(Keyspace::new(settings.databases)),
             settings: RwLock::new(Arc::new(settings)),
             settings_gen: AtomicU64::new(0),
@@ -218,11 +228,18 @@ impl Shared {
             active_expire: true.into(),
             busy: Default::default(),
             startup_memory: AtomicU64::new(crate::alloc::allocated().unwrap_or(0) as u64),
+            persist: Default::default(),
+            repl: Default::default(),
         })
     }
 
     pub fn settings(&self) -> Arc<Settings> {
         self.settings.read().clone()
+    }
+
+    /// The shared state as an Arc (None only while the node is being dropped).
+    pub fn self_arc(&self) -> Option<Arc<Shared>> {
+        self.me.upgrade()
     }
 
     pub fn settings_generation(&self) -> u64 {

@@ -7,7 +7,7 @@ use bytes::Bytes;
 
 pub(super) const NOAUTH: &str = "NOAUTH Authentication required.";
 pub(super) const NOAUTH_HELLO: &str = "NOAUTH HELLO must be called with the client already \
-    authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to \
+    authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to \
     authenticate the client and select the RESP protocol version at the same time";
 const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
 const NO_PASSWORD: &str = "ERR AUTH <password> called without any password configured for \

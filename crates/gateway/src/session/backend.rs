@@ -65,7 +65,22 @@ impl Session {
         self.backend_gen = Some(generation);
         self.backend_addr = Some(target);
         self.client_id = None;
+        self.barrier_sent = false;
         self.queue_replay();
+    }
+
+    /// Before a subscriber leaves a live backend, a PING goes down it and the move
+    /// waits for its answer: the node sends that answer after every message it had
+    /// already queued for this connection, so none is left unread on the old socket.
+    pub(super) fn barrier_before_move(&mut self) {
+        let moving = self.bwr.is_some()
+            && self.route.target.is_some()
+            && self.backend_gen != Some(self.route.generation);
+        if moving && !self.barrier_sent && self.in_flight.is_empty() && self.state.subscribed() {
+            self.barrier_sent = true;
+            encode(&mut self.backend_out, &[b"PING"]);
+            self.in_flight.push_back(Expect::Replay);
+        }
     }
 
     fn connect_failed(&mut self, target: SocketAddr, why: &str) {

@@ -86,6 +86,9 @@ pub(crate) struct Session {
     backend_out: BytesMut,
     /// When to try connecting again after a failed attempt.
     retry_at: Option<Instant>,
+    /// A PING was sent on the outgoing backend so that every pub/sub message queued
+    /// there is read before the connection moves (see `backend::barrier_before_move`).
+    barrier_sent: bool,
 
     in_flight: VecDeque<Expect>,
     state: ConnState,
@@ -133,6 +136,7 @@ impl Session {
             binbuf: BytesMut::with_capacity(16 * 1024),
             backend_out: BytesMut::with_capacity(16 * 1024),
             retry_at: None,
+            barrier_sent: false,
             in_flight: VecDeque::new(),
             state: ConnState::default(),
             authed,
@@ -223,6 +227,7 @@ impl Session {
         self.flush_locals();
         self.maybe_unblock();
         self.pump();
+        self.barrier_before_move();
         self.ack_if_settled();
     }
 

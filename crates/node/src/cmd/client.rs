@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::client::ReplyMode;
-use crate::clients::ClientHandle;
+use crate::clients::{ClientHandle, ROLE_MASTER, ROLE_NORMAL, ROLE_REPLICA};
 use crate::dispatch::{Flow, Reject};
 use crate::server::PauseKind;
 use std::sync::atomic::Ordering::Relaxed;
@@ -125,9 +125,10 @@ pub fn client(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
 fn type_matches(c: &ClientHandle, t: &[u8]) -> Result<bool, Reject> {
     let t = t.to_ascii_lowercase();
     Ok(match t.as_slice() {
-        b"normal" => !c.is_pubsub(),
+        b"normal" => !c.is_pubsub() && c.role.load(Relaxed) == ROLE_NORMAL,
         b"pubsub" => c.is_pubsub(),
-        b"master" | b"replica" | b"slave" => false,
+        b"master" => c.role.load(Relaxed) == ROLE_MASTER,
+        b"replica" | b"slave" => c.role.load(Relaxed) == ROLE_REPLICA,
         _ => return Err(format!("ERR Unknown client type '{}'", lossy(&t)).into()),
     })
 }

@@ -7,12 +7,15 @@ mod bits;
 mod client;
 mod command;
 mod connection;
+mod dump;
 mod float_text;
 mod hash;
 mod hll;
 mod keys;
 mod list;
+pub mod persist;
 mod pubsub;
+mod replication;
 mod server;
 mod set;
 mod strings;
@@ -30,6 +33,13 @@ pub type Handler = fn(&mut Ctx<'_, '_>, &[&[u8]]) -> CmdResult;
 pub fn handler(name: &str) -> Option<Handler> {
     Some(match name {
         // connection
+        // replication
+        "replicaof" | "slaveof" => replication::replicaof,
+        "role" => replication::role,
+        "replconf" => replication::replconf,
+        "psync" => replication::psync,
+        "sync" => replication::sync,
+        "wait" => replication::wait,
         "ping" => connection::ping,
         "echo" => connection::echo,
         "quit" => connection::quit,
@@ -110,7 +120,12 @@ pub fn handler(name: &str) -> Option<Handler> {
         "debug" => server::debug,
         "memory" => server::memory,
         "object" => server::object,
-        "lastsave" => server::lastsave,
+        // persistence
+        "save" => persist::save,
+        "bgsave" => persist::bgsave,
+        "lastsave" => persist::lastsave,
+        "dump" => dump::dump,
+        "restore" => dump::restore,
         // the aggregate types and HyperLogLog: each family names its own commands
         _ => {
             return list::handler(name)

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::dispatch::{Flow, Reject};
-use crate::server::{unix_ms, unix_us};
+use crate::server::unix_us;
 use ferrocache_keyspace::Value;
 
 /// The reply of `<CMD> HELP`: status lines, as Redis's addReplyHelp.
@@ -131,14 +131,9 @@ pub fn time(ctx: &mut Ctx, _: &[&[u8]]) -> CmdResult {
     Ok(())
 }
 
-pub fn lastsave(ctx: &mut Ctx, _: &[&[u8]]) -> CmdResult {
-    let started = unix_ms() - ctx.srv.started.elapsed().as_millis() as u64;
-    ctx.out.int((started / 1000) as i64);
-    Ok(())
-}
-
 pub fn shutdown(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     let (mut abort, mut save, mut nosave, mut other) = (false, false, false, false);
+    let mut force = false;
     for a in &args[1..] {
         if eq(a, "abort") {
             abort = true;
@@ -147,6 +142,7 @@ pub fn shutdown(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         } else if eq(a, "save") {
             save = true;
         } else if eq(a, "now") || eq(a, "force") {
+            force |= eq(a, "force");
             other = true;
         } else {
             return Err(ERR_SYNTAX.into());
@@ -158,6 +154,7 @@ pub fn shutdown(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     if abort {
         return Err("ERR No shutdown in progress.".into());
     }
+    super::persist::before_shutdown(ctx, save, nosave, force)?;
     tracing::info!("SHUTDOWN requested by client {}", ctx.client.handle.id);
     ctx.srv.shutdown.cancel();
     ctx.flow = Flow::Close;
@@ -191,6 +188,7 @@ pub fn debug(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
             );
             ctx.out.simple(text);
         }
+        b"reload" => return super::persist::debug_reload(ctx, args),
         b"help" => {
             return help(
                 ctx,
@@ -198,6 +196,8 @@ pub fn debug(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
                 &[
                     "OBJECT <key>",
                     "    Show low level info about the key and associated value.",
+                    "RELOAD [NOSAVE]",
+                    "    Save the RDB on disk and reload it back to memory.",
                     "SET-ACTIVE-EXPIRE <0|1>",
                     "    Setting it to 0 disables expiring keys in background when they are not accessed.",
                     "SLEEP <seconds>",

@@ -109,6 +109,10 @@ pub fn exec(ctx: &mut Ctx, _: &[&[u8]]) -> CmdResult {
     unwatch_all(ctx);
     ctx.out.array(multi.queued.len());
     ctx.client.in_exec = true;
+    let recording = ctx.srv.repl.is_active();
+    if recording {
+        ctx.srv.repl.lock().begin_exec();
+    }
     for argv in &multi.queued {
         let args: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
         match dispatch::resolve_queued(&args) {
@@ -132,5 +136,8 @@ pub fn exec(ctx: &mut Ctx, _: &[&[u8]]) -> CmdResult {
         }
     }
     ctx.client.in_exec = false;
+    if recording {
+        ctx.srv.repl.lock().end_exec();
+    }
     Ok(())
 }

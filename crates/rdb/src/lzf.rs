@@ -1,0 +1,216 @@
+//! LZF, the small LZ77 variant Redis uses for compressed strings (`rdbcompression`).
+//!
+//! The stream is a sequence of chunks, each starting with a control byte `c`:
+//! - `c < 32`: a literal run of `c + 1` bytes follows;
+//! - otherwise a back reference: length `c >> 5` (7 means "add the next byte"),
+//!   plus 2; distance `((c & 31) << 8 | next byte) + 1` back from the output end.
+
+/// The longest back-reference distance the format can express.
+const MAX_OFFSET: usize = 1 << 13;
+/// The longest match: 7 + 255 in the length fields, plus the implicit 2.
+const MAX_MATCH: usize = 7 + 255 + 2;
+/// The longest literal run one control byte can announce.
+const MAX_LITERAL: usize = 32;
+const HASH_BITS: u32 = 14;
+
+/// Why a compressed block could not be expanded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LzfError {
+    /// The input ends inside a chunk.
+    Truncated,
+    /// A back reference points before the start of the output.
+    BadReference,
+    /// The output would not have the announced length.
+    LengthMismatch,
+}
+
+/// Expands `input` into exactly `out_len` bytes.
+///
+/// The output never grows beyond `out_len`, and `out_len` is not allocated up front
+/// beyond what the input could possibly expand to, so a lying length field cannot
+/// make us allocate gigabytes.
+pub fn decompress(input: &[u8], out_len: usize) -> Result<Vec<u8>, LzfError> {
+    // A 3-byte chunk expands to at most MAX_MATCH bytes: a bound on honest lengths.
+    let bound = input.len().saturating_mul(MAX_MATCH / 3 + 1);
+    if out_len > bound {
+        return Err(LzfError::LengthMismatch);
+    }
+    let mut out = Vec::with_capacity(out_len);
+    let mut i = 0;
+    while i < input.len() {
+        let ctrl = input[i] as usize;
+        i += 1;
+        if ctrl < 32 {
+            let run = ctrl + 1;
+            let lit = input.get(i..i + run).ok_or(LzfError::Truncated)?;
+            if out.len() + run > out_len {
+                return Err(LzfError::LengthMismatch);
+            }
+            out.extend_from_slice(lit);
+            i += run;
+        } else {
+            let mut len = ctrl >> 5;
+            if len == 7 {
+                len += *input.get(i).ok_or(LzfError::Truncated)? as usize;
+                i += 1;
+            }
+            len += 2;
+            let low = *input.get(i).ok_or(LzfError::Truncated)? as usize;
+            i += 1;
+            let dist = (((ctrl & 31) << 8) | low) + 1;
+            if dist > out.len() {
+                return Err(LzfError::BadReference);
+            }
+            if out.len() + len > out_len {
+                return Err(LzfError::LengthMismatch);
+            }
+            // Source and destination may overlap (a run repeating itself), so copy
+            // byte by byte when they do.
+            let start = out.len() - dist;
+            if dist >= len {
+                out.extend_from_within(start..start + len);
+            } else {
+                for k in 0..len {
+                    let b = out[start + k];
+                    out.push(b);
+                }
+            }
+        }
+    }
+    if out.len() != out_len {
+        return Err(LzfError::LengthMismatch);
+    }
+    Ok(out)
+}
+
+/// Compresses `input`; `None` if the result would not be shorter than `max_out`
+/// bytes (Redis only stores compressed strings that save at least 4 bytes).
+pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
+    let n = input.len();
+    if n == 0 {
+        return None;
+    }
+    let mut out: Vec<u8> = Vec::with_capacity(max_out.min(n + n / 32 + 1));
+    // Last position (plus one, so 0 means empty) where each 3-byte prefix hash was seen.
+    let mut table = vec![0u32; 1 << HASH_BITS];
+    let hash = |p: usize| {
+        let v = u32::from(input[p]) << 16 | u32::from(input[p + 1]) << 8 | u32::from(input[p + 2]);
+        (v.wrapping_mul(2_654_435_761) >> (32 - HASH_BITS)) as usize
+    };
+    let mut lit_start = 0;
+    let mut i = 0;
+    // Flushes literals input[lit_start..end] in runs of at most MAX_LITERAL bytes.
+    let flush = |out: &mut Vec<u8>, from: usize, to: usize| {
+        let mut s = from;
+        while s < to {
+            let run = (to - s).min(MAX_LITERAL);
+            out.push((run - 1) as u8);
+            out.extend_from_slice(&input[s..s + run]);
+            s += run;
+        }
+    };
+    while i + 2 < n {
+        let h = hash(i);
+        let candidate = table[h] as usize;
+        table[h] = (i + 1) as u32;
+        if candidate > 0 {
+            let r = candidate - 1;
+            let dist = i - r;
+            if dist <= MAX_OFFSET && input[r..r + 3] == input[i..i + 3] {
+                let limit = (n - i).min(MAX_MATCH);
+                let mut len = 3;
+                while len < limit && input[r + len] == input[i + len] {
+                    len += 1;
+                }
+                flush(&mut out, lit_start, i);
+                let code_len = len - 2;
+                let off = dist - 1;
+                if code_len < 7 {
+                    out.push(((code_len << 5) | (off >> 8)) as u8);
+                } else {
+                    out.push(((7 << 5) | (off >> 8)) as u8);
+                    out.push((code_len - 7) as u8);
+                }
+                out.push((off & 0xff) as u8);
+                // Index the positions inside the match so later data can refer to them.
+                let end = i + len;
+                let mut p = i + 1;
+                while p < end && p + 2 < n {
+                    table[hash(p)] = (p + 1) as u32;
+                    p += 1;
+                }
+                i = end;
+                lit_start = i;
+                if out.len() >= max_out {
+                    return None;
+                }
+                continue;
+            }
+        }
+        i += 1;
+        if out.len() + (i - lit_start) >= max_out + MAX_LITERAL {
+            return None;
+        }
+    }
+    flush(&mut out, lit_start, n);
+    (out.len() < max_out).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips() {
+        let samples: Vec<Vec<u8>> = vec![
+            b"a".to_vec(),
+            b"abcabcabcabcabcabcabcabcabcabcabcabc".to_vec(),
+            vec![0u8; 100_000],
+            (0..70_000u32).map(|i| (i % 251) as u8).collect(),
+            (0..5_000u32)
+                .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+                .collect(),
+            b"hello hello hello world world world hello world".repeat(300),
+        ];
+        for s in samples {
+            match compress(&s, s.len() + 64) {
+                Some(c) => assert_eq!(decompress(&c, s.len()).unwrap(), s),
+                None => panic!("compress refused {} bytes with room to spare", s.len()),
+            }
+        }
+    }
+
+    #[test]
+    fn hand_built_stream() {
+        // Literal "abc" then a back reference of length 6 at distance 3: "abcabcabc".
+        let c = [2, b'a', b'b', b'c', (4 << 5), 2];
+        assert_eq!(decompress(&c, 9).unwrap(), b"abcabcabc");
+        // Long form: length field 7 plus extra byte 1 → 7 + 1 + 2 = 10 bytes.
+        let c = [0, b'x', (7 << 5), 1, 0];
+        assert_eq!(decompress(&c, 11).unwrap(), vec![b'x'; 11]);
+    }
+
+    #[test]
+    fn refuses_bad_input() {
+        assert_eq!(decompress(&[5, b'a'], 6), Err(LzfError::Truncated));
+        assert_eq!(decompress(&[(1 << 5), 0], 3), Err(LzfError::BadReference));
+        assert_eq!(decompress(&[0, b'a'], 2), Err(LzfError::LengthMismatch));
+        assert_eq!(
+            decompress(&[0, b'a'], 1_000_000),
+            Err(LzfError::LengthMismatch)
+        );
+        assert_eq!(
+            decompress(&[0, b'a', 0, b'b'], 1),
+            Err(LzfError::LengthMismatch)
+        );
+        assert_eq!(decompress(&[0xE0], 50), Err(LzfError::Truncated));
+    }
+
+    #[test]
+    fn incompressible_is_refused() {
+        let s: Vec<u8> = (0..64u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+            .collect();
+        assert_eq!(compress(&s, s.len() - 4), None);
+    }
+}
