@@ -3,7 +3,7 @@
 //! Building blocks live in bench_server (processes), bench_run (one
 //! redis-benchmark run) and bench_report (the document).
 
-use crate::bench_report::{document, Comparison, Machine, Provenance};
+use crate::bench_report::{document, Comparison, Machine, Provenance, REDIS_VS_OURS};
 use crate::bench_run::{median_rows, pinned, run_benchmark, BenchOpts, BenchTest, Row};
 use crate::bench_server::{free_ports, Server};
 use anyhow::{anyhow, bail, Context, Result};
@@ -71,6 +71,19 @@ pub struct Args {
     /// each kind, RSS compared).
     #[arg(long)]
     no_memory: bool,
+    /// Skip the endpoint comparison (a node directly and through a gateway).
+    #[arg(long)]
+    no_endpoint: bool,
+    /// Tests for the endpoint comparison, comma separated (names as for --tests).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_values_t = ["ping", "set", "get", "mset", "lrange_100"].map(String::from)
+    )]
+    endpoint_tests: Vec<String>,
+    /// Planned switches through the endpoint to time, per kind of node (0: none).
+    #[arg(long, default_value_t = 20)]
+    switches: u32,
 }
 
 /// How "our" server is started.
@@ -189,32 +202,45 @@ pub fn run(args: Args) -> Result<()> {
         pb: &pb,
         notes: &mut notes,
     };
-    for (pipeline, requests, title) in &modes {
-        let opts = BenchOpts {
-            clients: args.clients,
-            requests: *requests,
-            pipeline: *pipeline,
-            keyspace: args.keyspace,
-            client_cpu,
-        };
-        let mut table = Comparison {
-            title: title.clone(),
-            redis: Vec::new(),
-            ours: Vec::new(),
-        };
-        for (i, test) in tests.iter().enumerate() {
-            benchmark_cmds.push(format!("redis-benchmark {}", opts.args(test).join(" ")));
-            let (r, o) = pair.compare(title, test, &opts, repeat, i % 2 == 0)?;
-            table.redis.extend(r);
-            table.ours.extend(o);
-        }
-        tables.push(table);
-    }
+    let plan = Plan {
+        tests: &tests,
+        modes: &modes,
+        clients: args.clients,
+        keyspace: args.keyspace,
+        client_cpu,
+        repeat,
+    };
+    tables.extend(pair.tables(&plan, "", REDIS_VS_OURS, &mut benchmark_cmds)?);
     pb.finish_and_clear();
     drop(ours);
     drop(redis);
 
     let mut sections = Vec::new();
+    if !args.no_endpoint {
+        if let Ours::Binary(bin) = &ours_kind {
+            let endpoint_tests = tests_from_names(&args.endpoint_tests);
+            let plan = Plan {
+                tests: &endpoint_tests,
+                ..plan
+            };
+            let section = crate::bench_endpoint::run(
+                bin,
+                tmp.path(),
+                &plan,
+                server_cpu,
+                &mut notes,
+                &mut benchmark_cmds,
+            )?;
+            println!("{section}");
+            sections.push(section);
+            if args.switches > 0 {
+                let section = crate::bench_switch::run(bin, tmp.path(), args.switches)?;
+                println!("{section}");
+                sections.push(section);
+            }
+        }
+    }
+
     if !args.no_memory {
         eprintln!("bench: memory: loading the same dataset into a fresh server of each kind");
         let ports = free_ports(2)?;
@@ -286,20 +312,68 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-/// Both servers, and where progress and failures are reported.
-struct Pair<'a> {
-    redis: &'a mut Server,
-    ours: &'a mut Server,
-    pb: &'a ProgressBar,
-    notes: &'a mut Vec<String>,
+/// What to run against a pair: the tests, each in every mode (pipeline, requests, title).
+#[derive(Clone, Copy)]
+pub(crate) struct Plan<'a> {
+    pub tests: &'a [BenchTest],
+    pub modes: &'a [(u32, u64, String)],
+    pub clients: u32,
+    pub keyspace: u64,
+    pub client_cpu: Option<u32>,
+    pub repeat: u32,
+}
+
+/// Both servers (the baseline and the one measured against it), and where progress
+/// and failures are reported.
+pub(crate) struct Pair<'a> {
+    pub redis: &'a mut Server,
+    pub ours: &'a mut Server,
+    pub pb: &'a ProgressBar,
+    pub notes: &'a mut Vec<String>,
 }
 
 impl Pair<'_> {
+    /// One table per mode, every test run on both sides; the redis-benchmark
+    /// command lines are added to `cmds` (`tag` names the table's subject).
+    pub fn tables(
+        &mut self,
+        plan: &Plan,
+        tag: &str,
+        labels: [&'static str; 2],
+        cmds: &mut Vec<String>,
+    ) -> Result<Vec<Comparison>> {
+        let mut tables = Vec::new();
+        for (pipeline, requests, title) in plan.modes {
+            let title = format!("{tag}{title}");
+            let opts = BenchOpts {
+                clients: plan.clients,
+                requests: *requests,
+                pipeline: *pipeline,
+                keyspace: plan.keyspace,
+                client_cpu: plan.client_cpu,
+            };
+            let mut table = Comparison {
+                title: title.clone(),
+                redis: Vec::new(),
+                ours: Vec::new(),
+                labels,
+            };
+            for (i, test) in plan.tests.iter().enumerate() {
+                cmds.push(format!("redis-benchmark {}", opts.args(test).join(" ")));
+                let (r, o) = self.compare(&title, test, &opts, plan.repeat, i % 2 == 0)?;
+                table.redis.extend(r);
+                table.ours.extend(o);
+            }
+            tables.push(table);
+        }
+        Ok(tables)
+    }
+
     /// Runs `test` on both servers `repeat` times and returns the median rows of
     /// each (redis, ours). The two run back to back, alternating who goes first,
     /// so that neither always runs on a warmer (or busier) machine. A failed run
     /// becomes a note and a gap in the table; a dead server ends the benchmark.
-    fn compare(
+    pub fn compare(
         &mut self,
         title: &str,
         test: &BenchTest,

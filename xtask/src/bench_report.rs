@@ -67,20 +67,28 @@ fn output(program: &str, args: &[&str], dir: &Path) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-/// One table: a title and the rows each server produced for the same tests.
+/// One table: a title and the rows each side produced for the same tests.
+/// `redis` is the baseline column, `ours` the one measured against it.
 pub struct Comparison {
     pub title: String,
     pub redis: Vec<Row>,
     pub ours: Vec<Row>,
+    /// Column names of the baseline and the measured side.
+    pub labels: [&'static str; 2],
 }
+
+/// The labels of the main tables.
+pub const REDIS_VS_OURS: [&str; 2] = ["redis", "ours"];
 
 impl Comparison {
     /// A Markdown section: heading and table, rows in redis's order, then any
     /// row only one side produced (so a failed run shows as a gap, not a shift).
     pub fn markdown(&self) -> String {
         let mut s = format!("### {}\n\n", self.title);
-        s.push_str(
-            "| test | redis ops/s | ours ops/s | ratio ours/redis | redis p50 ms | ours p50 ms | redis p99 ms | ours p99 ms |\n",
+        let [a, b] = self.labels;
+        let _ = writeln!(
+            s,
+            "| test | {a} ops/s | {b} ops/s | ratio {b}/{a} | {a} p50 ms | {b} p50 ms | {a} p99 ms | {b} p99 ms |",
         );
         s.push_str("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         let mut names: Vec<&str> = self.redis.iter().map(|r| r.test.as_str()).collect();
@@ -189,6 +197,7 @@ mod tests {
             title: "t".into(),
             redis: vec![row("SET", 100000.0), row("GET", 80000.0)],
             ours: vec![row("GET", 100000.0), row("PUBLISH", 5.0)],
+            labels: REDIS_VS_OURS,
         };
         let md = c.markdown();
         assert!(

@@ -3,10 +3,15 @@
 //! module exposes `Args` (clap) and `run(Args) -> anyhow::Result<()>`.
 
 mod bench;
+mod bench_endpoint;
 mod bench_memory;
+mod bench_repl;
+mod bench_repl_client;
+mod bench_repl_parts;
 mod bench_report;
 mod bench_run;
 mod bench_server;
+mod bench_switch;
 mod command_table;
 mod test;
 
@@ -28,6 +33,9 @@ enum Chore {
     /// Benchmark ferrocache against redis-server with redis-benchmark and write
     /// docs/benchmarks.md.
     Bench(bench::Args),
+    /// Benchmark replication (FAILOVER pause, full sync, throughput with a
+    /// replica, RDB load) beside redis-server; writes docs/benchmarks-replication.md.
+    BenchReplication(bench_repl::Args),
     /// Regenerate the command table from a live redis-server.
     CommandTable(command_table::Args),
     /// Install what the tests need (redis-server, redis-tools, redis-py) and run them all.
@@ -37,6 +45,7 @@ enum Chore {
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Chore::Bench(args) => bench::run(args),
+        Chore::BenchReplication(args) => bench_repl::run(args),
         Chore::CommandTable(args) => command_table::run(args),
         Chore::Test(args) => test::run_tests(args),
     }

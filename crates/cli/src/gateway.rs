@@ -67,7 +67,7 @@ pub(crate) struct GatewayArgs {
 
 /// Durations as operators write them: `500ms`, `10s`, `10m`, `1h`; a bare number is
 /// seconds (like Redis's `timeout`).
-fn parse_duration(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (num, unit) = s.split_at(split);

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 mod gateway;
+mod ops;
 
 #[global_allocator]
 static ALLOC: ferrocache_node::alloc::Counting = ferrocache_node::alloc::Counting;
@@ -27,6 +28,61 @@ enum Command {
     Node(NodeArgs),
     /// Run the endpoint for one cache's nodes in the foreground (see docs/gateway.md).
     Gateway(gateway::GatewayArgs),
+    /// Start the management service and (if none exists yet) a cache `local`; prints
+    /// the endpoint, an access key and the API address (see docs/api.md).
+    Up(ops::UpArgs),
+    /// Run the management service alone.
+    Serve(ops::ServeArgs),
+    /// Create, list, show and delete caches.
+    Cache {
+        #[command(subcommand)]
+        cmd: ops::CacheCmd,
+        #[command(flatten)]
+        api: ops::ApiFlags,
+    },
+    /// Show a cache's access keys, or regenerate one.
+    Keys {
+        name: String,
+        /// primary or secondary
+        #[arg(long)]
+        regenerate: Option<String>,
+        #[command(flatten)]
+        api: ops::ApiFlags,
+    },
+    /// Planned failover of a shard's primary to its replica.
+    Failover {
+        name: String,
+        #[arg(long, default_value_t = 0)]
+        shard: usize,
+        #[command(flatten)]
+        api: ops::ApiFlags,
+    },
+    /// Reboot the primary, the replica, or all nodes of a shard, one at a time.
+    Reboot {
+        name: String,
+        /// primary, replica or all
+        #[arg(long)]
+        node: String,
+        #[arg(long, default_value_t = 0)]
+        shard: usize,
+        #[command(flatten)]
+        api: ops::ApiFlags,
+    },
+    /// The maintenance events published for a cache, as clients receive them.
+    Events {
+        name: String,
+        /// Keep printing new events.
+        #[arg(long)]
+        follow: bool,
+        #[command(flatten)]
+        api: ops::ApiFlags,
+    },
+    /// What the service did to a cache: failovers, reboots, repairs.
+    History {
+        name: String,
+        #[command(flatten)]
+        api: ops::ApiFlags,
+    },
 }
 
 #[derive(clap::Args)]
@@ -63,6 +119,23 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Node(args) => run_node(args),
         Command::Gateway(args) => gateway::run_gateway(args),
+        Command::Up(args) => ops::run_up(args),
+        Command::Serve(args) => ops::run_serve(args),
+        Command::Cache { cmd, api } => ops::run_cache(cmd, api),
+        Command::Keys {
+            name,
+            regenerate,
+            api,
+        } => ops::run_keys(name, regenerate, api),
+        Command::Failover { name, shard, api } => ops::run_failover(name, shard, api),
+        Command::Reboot {
+            name,
+            node,
+            shard,
+            api,
+        } => ops::run_reboot(name, node, shard, api),
+        Command::Events { name, follow, api } => ops::run_events(name, follow, api),
+        Command::History { name, api } => ops::run_history(name, api),
     }
 }
 

@@ -80,6 +80,10 @@ pub static COMMANDS: &[CommandSpec] = &[
                     "Instruct the server whether to reply to commands"),
             cmd("setname", 3, NOSCRIPT | LOADING | STALE, 0, 0, 0, &["slow", "connection"])
                 .docs("connection", "2.6.9", "O(1)", "Set the current connection name"),
+            cmd("unblock", -3, ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0,
+                    &["admin", "slow", "dangerous", "connection"])
+                .docs("connection", "5.0.0", "O(log N) where N is the number of client connections",
+                    "Unblock a client blocked in a blocking command from a different connection"),
             cmd("unpause", 2, ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0,
                     &["admin", "slow", "dangerous", "connection"])
                 .docs("connection", "6.2.0", "O(N) Where N is the number of paused clients",
@@ -109,6 +113,9 @@ pub static COMMANDS: &[CommandSpec] = &[
             "Change the selected database for the current connection"),
 
     // ---- server ----
+    cmd("bgrewriteaof", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, 0, 0, 0,
+            &["admin", "slow", "dangerous"])
+        .docs("server", "1.0.0", "O(1)", "Asynchronously rewrite the append-only file"),
     cmd("bgsave", -1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, 0, 0, 0, &["admin", "slow", "dangerous"])
         .docs("server", "1.0.0", "O(1)", "Asynchronously save the dataset to disk")
         .history(&[
@@ -178,6 +185,9 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, &["admin", "slow", "dangerous"])
         .docs("server", "1.0.0", "Depends on subcommand.", "A container for debugging commands")
         .doc_flags(&["syscmd"]),
+    cmd("failover", -1, ADMIN | NOSCRIPT | STALE, 0, 0, 0, &["admin", "slow", "dangerous"])
+        .docs("server", "6.2.0", "O(1)",
+            "Start a coordinated failover between this server and one of its replicas."),
     cmd("flushall", -1, WRITE, 0, 0, 0, &["keyspace", "write", "slow", "dangerous"])
         .docs("server", "1.0.0", "O(N) where N is the total number of keys in all databases",
             "Remove all keys from all databases")

@@ -57,8 +57,8 @@ fn the_table_holds_exactly_the_planned_commands() {
         zmpop zrandmember zremrangebyrank zremrangebyscore zremrangebylex zunion zinter zdiff \
         zunionstore zinterstore zdiffstore zintercard zscan bzpopmin bzpopmax bzmpop \
         pfadd pfcount pfmerge \
-        save bgsave dump restore \
-        replicaof slaveof role replconf psync sync wait";
+        save bgsave bgrewriteaof dump restore \
+        replicaof slaveof role replconf psync sync wait failover";
     let planned: BTreeSet<&str> = planned.split_whitespace().collect();
     let have: BTreeSet<&str> = COMMANDS.iter().map(|c| c.name).collect();
     assert_eq!(have, planned);
@@ -68,7 +68,7 @@ fn the_table_holds_exactly_the_planned_commands() {
     let set = |s: &'static str| -> BTreeSet<&str> { s.split_whitespace().collect() };
     assert_eq!(
         subs("client"),
-        set("id setname getname list info kill pause unpause reply no-evict help")
+        set("id setname getname list info kill pause unpause reply no-evict unblock help")
     );
     assert_eq!(subs("config"), set("get set resetstat help"));
     assert_eq!(subs("command"), set("count info docs list getkeys help"));

@@ -241,7 +241,17 @@ fn publisher(
 
 #[test]
 fn planned_switch_under_pipelined_load_costs_no_error_and_no_write() {
-    let pair = Pair::start();
+    switch_under_load(Pair::start());
+}
+
+/// The same switch between two ferrocache nodes: the endpoint speaks only RESP to
+/// its nodes, so what holds for redis-server holds for ours.
+#[test]
+fn planned_switch_over_ferrocache_nodes_costs_no_error_and_no_write() {
+    switch_under_load(Pair::builtin());
+}
+
+fn switch_under_load<S: Server>(pair: Pair<S>) {
     let gw = TestGateway::start(common::config(pair.nodes()));
     let ep = gw.endpoint();
 

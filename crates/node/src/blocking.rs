@@ -145,6 +145,32 @@ pub fn cancel(srv: &Shared, id: u64) -> bool {
     found
 }
 
+/// CLIENT UNBLOCK: ends client `client_id`'s wait with the timeout reply, or with
+/// Redis's UNBLOCKED error. False if that client is not blocked.
+pub fn unblock(srv: &Shared, client_id: u64, error: bool) -> bool {
+    let mut ks = srv.keyspace.lock();
+    let mut reg = srv.blocking.lock();
+    let Some(id) = reg
+        .waiters
+        .iter()
+        .find(|(_, w)| w.handle.id == client_id)
+        .map(|(&id, _)| id)
+    else {
+        return false;
+    };
+    let Some(w) = reg.remove(&mut ks, id) else {
+        return false;
+    };
+    srv.blocked_clients.store(reg.len(), Relaxed);
+    let reply = if error {
+        b"-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n".to_vec()
+    } else {
+        timeout_reply(w.protocol)
+    };
+    let _ = w.reply.send(reply);
+    true
+}
+
 /// Serves every waiter whose key became ready, until no key is ready. Called
 /// with the keyspace locked (in `guard`) after each top-level command.
 pub fn serve_ready<'s>(

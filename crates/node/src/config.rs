@@ -175,6 +175,26 @@ pub static OPTIONS: &[OptionDef] = &[
         true,
     ),
     opt("appendfilename", Kind::Str, "appendonly.aof", false),
+    // The append-only file's directory, inside `dir` (Redis 7's multi-part AOF).
+    opt("appenddirname", Kind::Str, "appendonlydir", false),
+    opt("aof-load-truncated", Kind::Bool, "yes", true),
+    // The base is always an RDB file (Redis's default); accepted for config compatibility.
+    opt("aof-use-rdb-preamble", Kind::Bool, "yes", true),
+    opt(
+        "auto-aof-rewrite-percentage",
+        Kind::Int {
+            min: 0,
+            max: INT_MAX,
+        },
+        "100",
+        true,
+    ),
+    opt(
+        "auto-aof-rewrite-min-size",
+        Kind::Memory { min: 0 },
+        "67108864",
+        true,
+    ),
     opt("notify-keyspace-events", Kind::KeyspaceEvents, "", true),
     opt(
         "loglevel",
@@ -632,6 +652,19 @@ impl Config {
                 .map(|p| (p[0], p[1]))
                 .collect(),
             rdbcompression: s("rdbcompression") == "yes",
+            aof: AofSettings {
+                enabled: s("appendonly") == "yes",
+                fsync: match s("appendfsync").as_str() {
+                    "always" => AofFsync::Always,
+                    "no" => AofFsync::No,
+                    _ => AofFsync::EverySec,
+                },
+                filename: s("appendfilename"),
+                dirname: s("appenddirname"),
+                load_truncated: s("aof-load-truncated") == "yes",
+                auto_rewrite_percentage: self.int("auto-aof-rewrite-percentage") as u64,
+                auto_rewrite_min_size: self.int("auto-aof-rewrite-min-size") as u64,
+            },
             requirepass: Some(s("requirepass"))
                 .filter(|p| !p.is_empty())
                 .map(String::into_bytes),
@@ -693,6 +726,7 @@ pub struct Settings {
     /// `changes` writes happened and `seconds` passed since the last save.
     pub save_points: Vec<(u64, u64)>,
     pub rdbcompression: bool,
+    pub aof: AofSettings,
     pub requirepass: Option<Vec<u8>>,
     pub timeout_secs: u64,
     pub tcp_keepalive_secs: u64,
@@ -717,6 +751,29 @@ pub struct Settings {
     pub set_max_intset_entries: usize,
     pub hll_sparse_max_bytes: usize,
     pub repl: ReplSettings,
+}
+
+/// `appendfsync`: when the append-only file is fsynced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AofFsync {
+    /// Before the reply to a write is sent.
+    Always,
+    /// Once a second.
+    EverySec,
+    /// When the operating system decides.
+    No,
+}
+
+/// The append-only file's options, typed.
+#[derive(Debug, Clone)]
+pub struct AofSettings {
+    pub enabled: bool,
+    pub fsync: AofFsync,
+    pub filename: String,
+    pub dirname: String,
+    pub load_truncated: bool,
+    pub auto_rewrite_percentage: u64,
+    pub auto_rewrite_min_size: u64,
 }
 
 /// The replication options, typed.

@@ -124,6 +124,10 @@ async fn run(
                     if let Flow::Sleep(ms) = flow {
                         tokio::time::sleep(Duration::from_millis(ms)).await;
                     }
+                    // appendfsync always: no reply before the batch's writes are fsynced.
+                    if srv.aof.must_wait(&client.settings) && !crate::aof::wait_durable(srv, &handle).await {
+                        return Err("killed while waiting for the AOF fsync");
+                    }
                     flush(srv, stream, &handle, out).await?;
                     match flow {
                         Flow::Continue => break,
@@ -132,6 +136,9 @@ async fn run(
                         Flow::Sleep(_) => {}
                         Flow::Block => {
                             let reply = wait_blocked(srv, stream, rx, client, inbuf).await?;
+                            if srv.aof.must_wait(&client.settings) && !crate::aof::wait_durable(srv, &handle).await {
+                                return Err("killed while waiting for the AOF fsync");
+                            }
                             out.raw(&reply);
                             flush(srv, stream, &handle, out).await?;
                         }

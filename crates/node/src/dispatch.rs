@@ -478,6 +478,16 @@ fn admit_and_run<'s>(
             return Flow::Continue;
         }
     }
+    // A FAILOVER that has demoted this node holds writes until the target has
+    // taken over, so that they are refused with READONLY only once there is a new
+    // primary to go to (Redis refuses them while the handover is still running).
+    if srv.pause.is_held()
+        && !client.is_master
+        && (client.multi.is_none() || spec.name == "exec")
+        && pause_blocks(srv, spec, argv, clock.now_ms())
+    {
+        return Flow::Paused;
+    }
     if let Some(msg) = replication_refusal(srv, client, settings, spec) {
         reject(srv, client, out, msg, Some(stat));
         return Flow::Continue;

@@ -2,6 +2,7 @@
 //! `Node::serve` runs it until the shutdown token is cancelled.
 
 pub mod alloc;
+mod aof;
 mod blocking;
 mod busy;
 mod client;
@@ -47,7 +48,11 @@ impl Node {
             .with_context(|| format!("cannot listen on {addr}"))?;
         let shared = Shared::new(config);
         // Before anyone is served: a dump that cannot be loaded stops the start.
-        persist::jobs::load_at_start(&shared)?;
+        // With appendonly yes, the AOF takes precedence over the dump (as in Redis).
+        if !aof::load_at_start(&shared)? {
+            persist::jobs::load_at_start(&shared)?;
+        }
+        aof::start_at_boot(&shared)?;
         shared
             .port
             .store(listener.local_addr()?.port() as u64, Relaxed);
@@ -105,6 +110,7 @@ impl Node {
         }
         tracker.close();
         tracker.wait().await;
+        aof::stop(&shared).await;
         persist::jobs::save_on_exit(&shared);
         Ok(())
     }

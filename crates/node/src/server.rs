@@ -42,6 +42,8 @@ pub struct Shared {
     pub persist: Arc<crate::persist::State>,
     /// Role, replication IDs, backlog, replicas, link to the primary.
     pub repl: crate::repl::Repl,
+    /// The append-only file (writer control, fsync progress, INFO counters).
+    pub aof: crate::aof::Aof,
     /// This struct's own Arc, for handlers that start tasks (REPLICAOF).
     me: std::sync::Weak<Shared>,
 }
@@ -105,11 +107,15 @@ pub enum PauseKind {
 }
 
 /// CLIENT PAUSE: until `until` (Unix ms), commands of the paused kind wait.
+/// FAILOVER holds writes separately (`hold_writes`), as Redis keeps its pause
+/// purposes apart: CLIENT UNPAUSE does not end a failover's pause.
 #[derive(Default)]
 pub struct Pause {
     state: Mutex<Option<(PauseKind, u64)>>,
-    /// Mirrors `state.is_some()` so the per-command check takes no lock.
+    /// Mirrors `state.is_some() || held` so the per-command check takes no lock.
     active: std::sync::atomic::AtomicBool,
+    /// FAILOVER is holding writes until it finishes or is aborted.
+    held: std::sync::atomic::AtomicBool,
     pub released: Notify,
 }
 
@@ -133,21 +139,45 @@ impl Pause {
     }
     pub fn end(&self) {
         *self.state.lock() = None;
-        self.active.store(false, Relaxed);
+        self.active.store(self.is_held(), Relaxed);
         self.released.notify_waiters();
     }
-    /// The pause in force now, if any (expired pauses end here).
+    /// FAILOVER: writes wait until `release_hold`, whatever CLIENT PAUSE does.
+    pub fn hold_writes(&self) {
+        let _s = self.state.lock();
+        self.held.store(true, Relaxed);
+        self.active.store(true, Relaxed);
+    }
+    pub fn release_hold(&self) {
+        let s = self.state.lock();
+        self.held.store(false, Relaxed);
+        self.active.store(s.is_some(), Relaxed);
+        drop(s);
+        self.released.notify_waiters();
+    }
+    /// Whether FAILOVER is holding writes.
+    pub fn is_held(&self) -> bool {
+        self.held.load(Relaxed)
+    }
+    /// The pause in force now, if any (expired pauses end here); FAILOVER's hold
+    /// shows as a write pause without end, widened by a CLIENT PAUSE ALL.
     pub fn current(&self, now_ms: u64) -> Option<(PauseKind, u64)> {
         let mut s = self.state.lock();
-        match *s {
+        let held = self.is_held();
+        let client = match *s {
             Some((_, until)) if until <= now_ms => {
                 *s = None;
-                self.active.store(false, Relaxed);
+                self.active.store(held, Relaxed);
                 drop(s);
                 self.released.notify_waiters();
                 None
             }
             other => other,
+        };
+        match (client, held) {
+            (Some((PauseKind::All, _)), true) => Some((PauseKind::All, u64::MAX)),
+            (_, true) => Some((PauseKind::Write, u64::MAX)),
+            (c, false) => c,
         }
     }
     /// Cheap check used on every write: is any pause set at all?
@@ -230,6 +260,7 @@ impl Shared {
             startup_memory: AtomicU64::new(crate::alloc::allocated().unwrap_or(0) as u64),
             persist: Default::default(),
             repl: Default::default(),
+            aof: Default::default(),
         })
     }
 

@@ -36,9 +36,26 @@ impl RedisServer {
         Err(last_err.expect("at least one attempt"))
     }
 
+    /// Starts `redis-server` on a chosen port, e.g. to restart a server on the port a
+    /// stopped one used (clients reconnect to the same address). Retries (bounded)
+    /// while the port is still held by the previous process.
+    pub fn start_on(port: u16, extra_args: &[&str]) -> anyhow::Result<RedisServer> {
+        let mut last_err = None;
+        for _ in 0..5 {
+            match Self::try_start_on(port, extra_args) {
+                Ok(s) => return Ok(s),
+                Err(e) => last_err = Some(e),
+            }
+        }
+        Err(last_err.expect("at least one attempt"))
+    }
+
     fn try_start(extra_args: &[&str]) -> anyhow::Result<RedisServer> {
+        Self::try_start_on(free_port()?, extra_args)
+    }
+
+    fn try_start_on(port: u16, extra_args: &[&str]) -> anyhow::Result<RedisServer> {
         let dir = TempDir::new("redis")?;
-        let port = free_port()?;
         let log = dir.path().join("redis.log");
         let child = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])

@@ -174,6 +174,11 @@ fn client_subcommands() {
         "CLIENT KILL FOO bar",
         "CLIENT KILL",
         "CLIENT REPLY FOO",
+        "CLIENT UNBLOCK abc",
+        "CLIENT UNBLOCK 999999",
+        "CLIENT UNBLOCK 999999 ERROR",
+        "CLIENT UNBLOCK 1 FOO",
+        "CLIENT UNBLOCK",
     ]);
     // CLIENT LIST on two named connections, in connection order.
     d.check_on(1, "CLIENT SETNAME conn1");

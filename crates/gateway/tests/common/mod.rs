@@ -20,10 +20,11 @@ pub fn name(s: &dyn Server) -> String {
     s.addr().to_string()
 }
 
-/// A primary and a replica that has finished its initial sync.
-pub struct Pair {
-    pub primary: RedisServer,
-    pub replica: RedisServer,
+/// A primary and a replica that has finished its initial sync: real `redis-server`s
+/// by default, or ferrocache nodes (`Pair::builtin`).
+pub struct Pair<S: Server = RedisServer> {
+    pub primary: S,
+    pub replica: S,
 }
 
 impl Pair {
@@ -34,6 +35,20 @@ impl Pair {
         let args = ["--repl-diskless-sync", "no"];
         let primary = RedisServer::start_with(&args).expect("start the primary");
         let replica = RedisServer::start_with(&args).expect("start the replica");
+        Pair::replicate(primary, replica)
+    }
+}
+
+impl Pair<InProcessNode> {
+    /// Two `ferrocache node`s (the node's own code, in this process).
+    pub fn builtin() -> Pair<InProcessNode> {
+        Pair::replicate(InProcessNode::start(), InProcessNode::start())
+    }
+}
+
+impl<S: Server> Pair<S> {
+    /// Makes `replica` follow `primary` and waits until it is online and caught up.
+    pub fn replicate(primary: S, replica: S) -> Pair<S> {
         let p = primary.addr();
         let mut c = replica.connect().expect("connect to the replica");
         let r = c
@@ -221,7 +236,7 @@ pub fn wait_caught_up(primary: SocketAddr, replica: SocketAddr) {
 /// The planned switch of shard 0 from the pair's primary to its replica, driven as
 /// the management service drives it (FAILOVER.md, planned failover steps 3–7).
 /// Returns the answers of `/switch/start` and `/switch/finish`.
-pub fn planned_switch(gw: &TestGateway, pair: &Pair, epoch: u64) -> (Value, Value) {
+pub fn planned_switch<S: Server>(gw: &TestGateway, pair: &Pair<S>, epoch: u64) -> (Value, Value) {
     let (p, r) = (pair.primary.addr(), pair.replica.addr());
     let (status, started) = gw.post("/switch/start", &format!(r#"{{"shard":0,"target":"{r}"}}"#));
     assert_eq!(status, 200, "switch/start: {started}");
@@ -238,4 +253,82 @@ pub fn planned_switch(gw: &TestGateway, pair: &Pair, epoch: u64) -> (Value, Valu
     );
     assert_eq!(demoted, ok(), "REPLICAOF on the old primary");
     (started, finished)
+}
+
+/// A `ferrocache node` served in this process on its own runtime thread, on a free
+/// port; stopped (and joined) on drop. The gateway's tests use it to show that the
+/// endpoint treats ferrocache nodes exactly as it treats `redis-server`.
+pub struct InProcessNode {
+    addr: SocketAddr,
+    stop: CancellationToken,
+    thread: Option<std::thread::JoinHandle<()>>,
+    _dir: TempDir,
+}
+
+impl InProcessNode {
+    pub fn start() -> InProcessNode {
+        let dir = TempDir::new("gw-node").expect("a temporary directory");
+        let mut config = ferrocache_node::Config::default();
+        for (name, value) in [
+            ("port", "0"),
+            ("bind", "127.0.0.1"),
+            ("dir", &dir.path().display().to_string()),
+        ] {
+            config.set(name, value).expect("a node option");
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            rt.block_on(async move {
+                let node = match ferrocache_node::Node::bind(config).await {
+                    Ok(n) => n,
+                    Err(e) => {
+                        let _ = tx.send(Err(format!("{e:#}")));
+                        return;
+                    }
+                };
+                let _ = tx.send(Ok((node.local_addr(), node.shutdown_token())));
+                if let Err(e) = node.serve().await {
+                    eprintln!("node stopped with an error: {e:#}");
+                }
+            });
+        });
+        let (addr, stop) = rx
+            .recv_timeout(DEADLINE)
+            .expect("the node thread answers")
+            .expect("the node binds");
+        InProcessNode {
+            addr,
+            stop,
+            thread: Some(thread),
+            _dir: dir,
+        }
+    }
+}
+
+impl Server for InProcessNode {
+    fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+    fn pid(&self) -> u32 {
+        std::process::id()
+    }
+    fn name(&self) -> &str {
+        "ferrocache node (in process)"
+    }
+    fn log_tail(&self) -> String {
+        "(in process: see the test's output)".into()
+    }
+}
+
+impl Drop for InProcessNode {
+    fn drop(&mut self) {
+        self.stop.cancel();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }

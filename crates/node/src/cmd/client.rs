@@ -60,6 +60,7 @@ pub fn client(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
                 return Err(ERR_SYNTAX.into());
             }
         }
+        b"unblock" => unblock(ctx, args)?,
         b"no-evict" => {
             let on = if eq(args[2], "on") {
                 true
@@ -122,6 +123,23 @@ pub fn client(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
 }
 
 /// Client types as CLIENT LIST/KILL TYPE name them.
+/// CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends another client's blocking command as if
+/// it timed out (or with an UNBLOCKED error). The gateway uses it to move a blocked
+/// connection to a new primary.
+fn unblock(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
+    let id = ferrocache_keyspace::parse_i64(args[2])
+        .ok_or(Reject::from("ERR value is not an integer or out of range"))?;
+    let error = match args.get(3) {
+        None => false,
+        Some(a) if args.len() == 4 && eq(a, "timeout") => false,
+        Some(a) if args.len() == 4 && eq(a, "error") => true,
+        Some(_) => return Err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR".into()),
+    };
+    let done = u64::try_from(id).is_ok_and(|id| crate::blocking::unblock(ctx.srv, id, error));
+    ctx.out.int(i64::from(done));
+    Ok(())
+}
+
 fn type_matches(c: &ClientHandle, t: &[u8]) -> Result<bool, Reject> {
     let t = t.to_ascii_lowercase();
     Ok(match t.as_slice() {

@@ -2,6 +2,7 @@
 //! and the arguments: it writes its reply into the context's buffer and changes
 //! state through the context; it never touches a socket.
 
+mod aof;
 mod args;
 mod bits;
 mod client;
@@ -40,6 +41,8 @@ pub fn handler(name: &str) -> Option<Handler> {
         "psync" => replication::psync,
         "sync" => replication::sync,
         "wait" => replication::wait,
+        "bgrewriteaof" => aof::bgrewriteaof,
+        "failover" => replication::failover,
         "ping" => connection::ping,
         "echo" => connection::echo,
         "quit" => connection::quit,

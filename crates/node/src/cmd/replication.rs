@@ -1,14 +1,19 @@
-//! Replication commands: REPLICAOF/SLAVEOF, ROLE, REPLCONF, PSYNC/SYNC, WAIT.
+//! Replication commands: REPLICAOF/SLAVEOF, ROLE, REPLCONF, PSYNC/SYNC, WAIT,
+//! FAILOVER.
 //! The work itself is in `crate::repl`; these parse, check and reply in Redis's
 //! words.
 
 use super::{eq, int_arg, lossy};
 use crate::dispatch::{CmdResult, Ctx, Flow, Reject};
+use crate::repl::failover::{self, Phase};
 use crate::repl::state::LinkState;
 use crate::repl::Role;
 
 /// REPLICAOF host port | REPLICAOF NO ONE (and SLAVEOF).
 pub fn replicaof(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
+    if ctx.srv.repl.lock().failover.phase != Phase::None {
+        return Err("ERR REPLICAOF not allowed while failing over.".into());
+    }
     if eq(args[1], "no") && eq(args[2], "one") {
         if ctx.srv.repl.is_replica() {
             crate::repl::link::promote(ctx.srv);
@@ -107,6 +112,18 @@ pub fn replconf(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
 
 /// PSYNC replid offset: the connection becomes a replica's feed.
 pub fn psync(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
+    if args.len() > 3 && eq(args[3], "failover") {
+        // Our primary is failing over to us: it has demoted itself and sends the
+        // history it shares with us. Take over, then continue it for the old primary.
+        if ctx.srv.repl.lock().replid.as_bytes() != args[1] {
+            return Err("ERR PSYNC FAILOVER replid must match my replid.".into());
+        }
+        crate::repl::link::promote(ctx.srv);
+        tracing::info!(
+            client = ctx.client.handle.id,
+            "MASTER MODE enabled (failover request)"
+        );
+    }
     refuse_if_unlinked(ctx)?;
     let offset = int_arg(args[2])?;
     ctx.client.replconf.psync = Some((lossy(args[1]), offset));
@@ -168,5 +185,48 @@ pub fn wait(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
             ctx.now_ms + timeout as u64
         },
     };
+    Ok(())
+}
+
+/// FAILOVER [TO host port [FORCE]] [TIMEOUT ms] | FAILOVER ABORT: starts a
+/// planned role swap with a replica (see `repl::failover`) and answers at once;
+/// INFO's `master_failover_state` shows its progress.
+pub fn failover(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
+    if args.len() == 2 && eq(args[1], "abort") {
+        if !failover::abort(ctx.srv, "FAILOVER ABORT") {
+            return Err("ERR No failover in progress.".into());
+        }
+        ctx.out.ok();
+        return Ok(());
+    }
+    let mut req = failover::Request::default();
+    let mut i = 1;
+    while i < args.len() {
+        let more = args.len() - i - 1;
+        if eq(args[i], "timeout") && more >= 1 && req.timeout_ms.is_none() {
+            let ms = int_arg(args[i + 1])?;
+            if ms <= 0 {
+                return Err("ERR FAILOVER timeout must be greater than 0".into());
+            }
+            req.timeout_ms = Some(ms as u64);
+            i += 2;
+        } else if eq(args[i], "to") && more >= 2 && req.to.is_none() {
+            let port = int_arg(args[i + 2])?;
+            // Redis takes any integer here; a port that no replica has is "not a replica".
+            let port = u16::try_from(port).unwrap_or(0);
+            req.to = Some((lossy(args[i + 1]), port));
+            i += 3;
+        } else if eq(args[i], "force") && !req.force {
+            req.force = true;
+            i += 1;
+        } else {
+            return Err(super::ERR_SYNTAX.into());
+        }
+    }
+    let Some(srv) = ctx.srv.self_arc() else {
+        return Err("ERR the node is shutting down".into());
+    };
+    failover::start(&srv, req).map_err(Reject::from)?;
+    ctx.out.ok();
     Ok(())
 }

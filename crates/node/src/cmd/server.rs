@@ -90,6 +90,7 @@ pub fn config(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
             ctx.srv
                 .update_config(|c| c.set_many(&refs, true))
                 .map_err(|e| Reject::from(e.to_string()))?;
+            crate::aof::config_changed(ctx.srv);
             ctx.out.ok();
         }
         b"resetstat" => {

@@ -92,6 +92,7 @@ pub async fn serve(
                 },
                 ack_offset: 0,
                 ack_time: Instant::now(),
+                sent: 0,
             },
         );
         (start, st.replid.clone())
@@ -143,6 +144,9 @@ async fn run(
         }
     };
     set_state(srv, id, "online");
+    if let Some(r) = srv.repl.lock().replicas.get_mut(&id) {
+        r.sent = sent;
+    }
     let mut end_rx = srv.repl.subscribe_end();
     let mut buf = Vec::with_capacity(CHUNK);
     loop {
@@ -166,6 +170,9 @@ async fn run(
                 Some(n) => {
                     stream.write_all(&buf).await.map_err(|_| "write error")?;
                     sent += n as u64;
+                    if let Some(r) = srv.repl.lock().replicas.get_mut(&id) {
+                        r.sent = sent;
+                    }
                 }
             }
         }

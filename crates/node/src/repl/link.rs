@@ -35,18 +35,21 @@ use super::state::LinkState;
 /// disconnects this node's own replicas (they must resync with the new history),
 /// and spawns the link task.
 pub fn start(srv: &Arc<Shared>, host: String, port: u16) {
-    let (cancel, generation) = {
-        let mut st = srv.repl.lock();
-        let (cancel, generation) = st.start_link(host.clone(), port);
-        st.ensure_backlog(srv.settings().repl.backlog_size);
-        srv.repl.sync_flags(&st);
-        for id in st.replicas.keys() {
-            if let Some(c) = srv.clients.all().into_iter().find(|c| c.id == *id) {
-                c.request_kill();
-            }
+    let mut st = srv.repl.lock();
+    start_locked(srv, &mut st, host, port);
+}
+
+/// `start` with the state already locked (FAILOVER demotes under the keyspace
+/// lock, so that no write lands between its last check and the switch).
+pub fn start_locked(srv: &Arc<Shared>, st: &mut super::state::ReplState, host: String, port: u16) {
+    let (cancel, generation) = st.start_link(host.clone(), port);
+    st.ensure_backlog(srv.settings().repl.backlog_size);
+    srv.repl.sync_flags(st);
+    for id in st.replicas.keys() {
+        if let Some(c) = srv.clients.all().into_iter().find(|c| c.id == *id) {
+            c.request_kill();
         }
-        (cancel, generation)
-    };
+    }
     tokio::spawn(run(srv.clone(), host, port, cancel, generation));
 }
 
@@ -97,6 +100,9 @@ async fn run(
         }
         if let Err(e) = result {
             tracing::info!(primary = %format!("{host}:{port}"), "replication link down: {e:#}");
+            if super::failover::handing_to(&srv.repl.lock(), &host, port) {
+                super::failover::link_failed(&srv);
+            }
         }
         if master
             .client
@@ -163,12 +169,23 @@ async fn session(
         |r| r.starts_with('+'),
     )
     .await?;
-    let (replid, next) = {
+    let (replid, next, failover) = {
         let st = srv.repl.lock();
-        (st.replid.clone(), st.offset() + 1)
+        let failover = super::failover::handing_to(&st, host, port);
+        (st.replid.clone(), st.offset() + 1, failover)
     };
-    send(&mut stream, &["PSYNC", &replid, &next.to_string()]).await?;
+    let next = next.to_string();
+    let mut psync = vec!["PSYNC", &replid, &next];
+    if failover {
+        // The demoted primary asks its old replica to take over (Redis's FAILOVER).
+        psync.push("FAILOVER");
+    }
+    send(&mut stream, &psync).await?;
     let reply = read_line(&mut stream, &mut buf, true).await?;
+    if failover {
+        let accepted = reply.starts_with("+CONTINUE") || reply.starts_with("+FULLRESYNC");
+        super::failover::answered(srv, accepted, &reply);
+    }
     if let Some(rest) = reply.strip_prefix("+FULLRESYNC ") {
         let mut parts = rest.split(' ');
         let id = parts.next().unwrap_or_default().to_string();

@@ -10,9 +10,12 @@
 //!   partial resync, then the stream; ACKs back).
 //! - `link`: the replica side (REPLICAOF): handshake, loading the primary's
 //!   snapshot, applying its stream, ACKs.
+//! - `failover`: FAILOVER, the planned role swap with a replica (both sides:
+//!   the demoting primary here and in `link`, the promoted target in PSYNC).
 //! - `wire`: small RESP helpers both sides share.
 
 mod backlog;
+pub mod failover;
 pub mod feeder;
 pub mod info;
 pub mod link;
@@ -73,7 +76,10 @@ pub fn cron(srv: &Shared) {
         let mut st = srv.repl.lock();
         st.resize_backlog(settings.repl.backlog_size);
         let period = Duration::from_secs(settings.repl.ping_period_secs.max(1));
-        let due = st.last_ping.is_none_or(|t| t.elapsed() >= period);
+        // No PINGs while FAILOVER holds writes: the target must reach an offset
+        // that stays put (Redis skips them during a failover too).
+        let due = st.last_ping.is_none_or(|t| t.elapsed() >= period)
+            && st.failover.phase == failover::Phase::None;
         if due && !st.replicas.is_empty() {
             st.last_ping = Some(std::time::Instant::now());
             st.feed_global(&["PING"]);

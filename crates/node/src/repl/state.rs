@@ -59,6 +59,9 @@ pub struct ReplicaInfo {
     /// The offset the replica last acknowledged.
     pub ack_offset: u64,
     pub ack_time: Instant,
+    /// The stream offset written to its socket so far (FAILOVER demotes only once
+    /// the target has been sent everything, GETACK included).
+    pub sent: u64,
 }
 
 /// The link to the primary, while this node is a replica.
@@ -97,6 +100,8 @@ pub struct ReplState {
     scratch: Vec<u8>,
     /// When the primary last put a PING in the stream for its replicas.
     pub last_ping: Option<Instant>,
+    /// A FAILOVER in progress, if any.
+    pub failover: super::failover::Failover,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -308,6 +313,7 @@ impl Default for Repl {
                 link_generation: 0,
                 scratch: Vec::new(),
                 last_ping: None,
+                failover: Default::default(),
             }),
             active: AtomicBool::new(false),
             has_backlog: AtomicBool::new(false),
