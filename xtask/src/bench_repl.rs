@@ -237,7 +237,7 @@ fn document(root: &Path, args: &Args, kinds: &[Kind], lab: &Lab, sections: &[Str
     s.push_str(&format!(
         "- CPUs: {}\n",
         match lab.server_cpu {
-            Some(_) => "primaries pinned to CPU 0, the load (our writers, redis-benchmark) to CPU 1, replicas unpinned (taskset)",
+            Some(_) => "servers started as primaries pinned to CPU 0, the load (our writers, redis-benchmark) to CPU 1, servers started as replicas unpinned (taskset)",
             None => "nothing pinned",
         }
     ));

@@ -308,7 +308,15 @@ fn force_hands_over_after_the_timeout_even_to_a_lagging_replica() {
     ok(ac.cmd(&["SET", "late", "1"]).unwrap());
     let port = b.port().to_string();
     ok(ac
-        .cmd(&["FAILOVER", "TO", "127.0.0.1", &port, "TIMEOUT", "100", "FORCE"])
+        .cmd(&[
+            "FAILOVER",
+            "TO",
+            "127.0.0.1",
+            &port,
+            "TIMEOUT",
+            "100",
+            "FORCE",
+        ])
         .unwrap());
     let demoted = poll_until(DEADLINE, || {
         info(&mut ac, "replication", "master_failover_state").as_deref()

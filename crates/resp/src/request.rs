@@ -128,7 +128,9 @@ fn parse_multibulk(
     if count <= 0 {
         return Ok(Request::Complete(pos));
     }
-    spans.ranges.reserve(count as usize);
+    // A count is only a claim: reserve for at most 1024 arguments up front (as Redis
+    // does), so a header alone cannot make every connection allocate megabytes.
+    spans.ranges.reserve((count as usize).min(1024));
     for _ in 0..count {
         if pos >= buf.len() {
             return Ok(Request::Incomplete(pos + 1));
