@@ -48,14 +48,26 @@ pub fn run(
     node.wait_ready(READY_TIMEOUT)?;
     let mut gw_cmd = Command::new(bin);
     gw_cmd
-        .args(["gateway", "--bind", "127.0.0.1", "--no-tls", "--node-port-base", "0"])
+        .args([
+            "gateway",
+            "--bind",
+            "127.0.0.1",
+            "--no-tls",
+            "--node-port-base",
+            "0",
+        ])
         .arg("--port")
         .arg(ports[1].to_string())
         .arg("--node")
         .arg(format!("127.0.0.1:{}", ports[0]))
         .arg("--dir")
         .arg(dir.join("gateway"));
-    let mut gateway = Server::spawn("ferrocache gateway", gw_cmd, addr(ports[1]), &dir.join("gateway.log"))?;
+    let mut gateway = Server::spawn(
+        "ferrocache gateway",
+        gw_cmd,
+        addr(ports[1]),
+        &dir.join("gateway.log"),
+    )?;
     gateway.wait_ready(READY_TIMEOUT)?;
 
     let total = (plan.modes.len() * plan.tests.len() * 2) as u64 * u64::from(plan.repeat);
@@ -88,7 +100,11 @@ pub fn run(
             .iter()
             .filter_map(|d| {
                 let e = t.ours.iter().find(|e| e.test == d.test)?;
-                Some(format!("{} {:+.0} µs", d.test, (e.p50_ms - d.p50_ms) * 1000.0))
+                Some(format!(
+                    "{} {:+.0} µs",
+                    d.test,
+                    (e.p50_ms - d.p50_ms) * 1000.0
+                ))
             })
             .collect();
         s.push_str(&format!("Added p50 latency: {}.\n\n", added.join(", ")));

@@ -45,7 +45,10 @@ struct Outcome {
 pub fn run(bin: &Path, tmp: &Path, switches: u32) -> Result<String> {
     let mut outcomes = Vec::new();
     for engine in [Engine::Builtin, Engine::Redis] {
-        eprintln!("bench: switch: {switches} planned switches over {}", engine.label());
+        eprintln!(
+            "bench: switch: {switches} planned switches over {}",
+            engine.label()
+        );
         outcomes.push(measure(bin, tmp, engine, switches)?);
     }
     let mut s = String::from(
@@ -90,11 +93,18 @@ fn node(bin: &Path, engine: Engine, port: u16, dir: &Path, log: &Path) -> Result
         }
         Engine::Redis => {
             let mut c = Command::new("redis-server");
-            c.args(["--save", "", "--bind", "127.0.0.1", "--repl-diskless-sync", "no"])
-                .args(["--repl-backlog-size", "64mb", "--port"])
-                .arg(port.to_string())
-                .arg("--dir")
-                .arg(dir);
+            c.args([
+                "--save",
+                "",
+                "--bind",
+                "127.0.0.1",
+                "--repl-diskless-sync",
+                "no",
+            ])
+            .args(["--repl-backlog-size", "64mb", "--port"])
+            .arg(port.to_string())
+            .arg("--dir")
+            .arg(dir);
             c
         }
     };
@@ -114,13 +124,20 @@ fn measure(bin: &Path, tmp: &Path, engine: Engine, switches: u32) -> Result<Outc
     follow(nodes[1], nodes[0])?;
     let admin = SocketAddr::from((Ipv4Addr::LOCALHOST, ports[3]));
     let mut gw = Command::new(bin);
-    gw.args(["gateway", "--bind", "127.0.0.1", "--no-tls", "--node-port-base", "0"])
-        .arg("--port")
-        .arg(ports[2].to_string())
-        .arg("--admin-addr")
-        .arg(admin.to_string())
-        .arg("--dir")
-        .arg(dir.join("gateway"));
+    gw.args([
+        "gateway",
+        "--bind",
+        "127.0.0.1",
+        "--no-tls",
+        "--node-port-base",
+        "0",
+    ])
+    .arg("--port")
+    .arg(ports[2].to_string())
+    .arg("--admin-addr")
+    .arg(admin.to_string())
+    .arg("--dir")
+    .arg(dir.join("gateway"));
     for n in nodes {
         gw.arg("--node").arg(n.to_string());
     }
@@ -136,7 +153,11 @@ fn measure(bin: &Path, tmp: &Path, engine: Engine, switches: u32) -> Result<Outc
             (nodes[1], nodes[0])
         };
         let t0 = Instant::now();
-        post(admin, "/switch/start", &format!(r#"{{"shard":0,"target":"{to}"}}"#))?;
+        post(
+            admin,
+            "/switch/start",
+            &format!(r#"{{"shard":0,"target":"{to}"}}"#),
+        )?;
         wait_caught_up(from, to)?;
         Conn::connect(to)?.ok(&["REPLICAOF", "NO", "ONE"])?;
         post(
@@ -196,7 +217,17 @@ impl Load {
         let child = Command::new("redis-benchmark")
             .args(["-h", "127.0.0.1", "-p"])
             .arg(endpoint.port().to_string())
-            .args(["-c", "20", "-n", "2000000000", "-r", "100000", "-t", "set", "-q"])
+            .args([
+                "-c",
+                "20",
+                "-n",
+                "2000000000",
+                "-r",
+                "100000",
+                "-t",
+                "set",
+                "-q",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -236,7 +267,10 @@ fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> Result<serde_
         .context("an HTTP answer without a body")?;
     let json: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
     if !head.starts_with("HTTP/1.1 200") {
-        bail!("{method} {path}: {} {json}", head.lines().next().unwrap_or(""));
+        bail!(
+            "{method} {path}: {} {json}",
+            head.lines().next().unwrap_or("")
+        );
     }
     Ok(json)
 }

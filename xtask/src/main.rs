@@ -13,6 +13,7 @@ mod bench_run;
 mod bench_server;
 mod bench_switch;
 mod command_table;
+mod drill_matrix;
 mod test;
 
 use clap::{Parser, Subcommand};
@@ -36,6 +37,9 @@ enum Chore {
     /// Benchmark replication (FAILOVER pause, full sync, throughput with a
     /// replica, RDB load) beside redis-server; writes docs/benchmarks-replication.md.
     BenchReplication(bench_repl::Args),
+    /// Run every drill scenario through the endpoint and direct, on both engines,
+    /// with the release binary; writes the table in docs/resilience.md.
+    DrillMatrix(drill_matrix::Args),
     /// Regenerate the command table from a live redis-server.
     CommandTable(command_table::Args),
     /// Install what the tests need (redis-server, redis-tools, redis-py) and run them all.
@@ -47,6 +51,7 @@ fn main() -> anyhow::Result<()> {
         Chore::Bench(args) => bench::run(args),
         Chore::BenchReplication(args) => bench_repl::run(args),
         Chore::CommandTable(args) => command_table::run(args),
+        Chore::DrillMatrix(args) => drill_matrix::run(args),
         Chore::Test(args) => test::run_tests(args),
     }
 }

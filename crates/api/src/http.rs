@@ -53,9 +53,10 @@ pub struct RebootRequest {
 pub struct WorkflowInfo {
     pub id: u64,
     pub cache: String,
-    /// `failover`, `reboot-primary`, `reboot-replica`, `reboot-all`.
+    /// `failover`, `reboot-primary`, `reboot-replica`, `reboot-all`, `patch`, `import`.
     pub kind: String,
     pub shard: usize,
+    /// `scheduled` (a patch waiting for its window or its resource group's turn),
     /// `running`, `done`, `failed`.
     pub state: String,
     /// Which of the workflow's node operations is running (0-based) and its phase.
@@ -65,10 +66,32 @@ pub struct WorkflowInfo {
     pub error: Option<String>,
     pub created_ms: i64,
     pub updated_ms: i64,
+    /// Patches: the resource group, the target version (none: platform patch), the
+    /// earliest start (the maintenance window's opening; none: at once), and when it
+    /// really started.
+    #[serde(default)]
+    pub group: Option<String>,
+    #[serde(default)]
+    pub version: Option<String>,
+    #[serde(default)]
+    pub not_before_ms: Option<i64>,
+    #[serde(default)]
+    pub started_ms: Option<i64>,
 }
 
 impl WorkflowInfo {
+    /// Done or failed (a scheduled workflow has not finished: it has not begun).
     pub fn finished(&self) -> bool {
-        self.state != "running"
+        self.state == "done" || self.state == "failed"
     }
+}
+
+/// `POST /caches/{name}/import` answers this once the cache serves the file's data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Imported {
+    pub cache: String,
+    pub bytes: u64,
+    /// Keys in the primary's database 0… after the load (DBSIZE summed over INFO keyspace).
+    pub keys: u64,
+    pub duration_ms: f64,
 }

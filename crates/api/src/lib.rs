@@ -2,12 +2,14 @@
 //! exchange, and the exact text of maintenance events. Types only — no I/O.
 
 pub mod cache;
+pub mod diagnose;
 pub mod event;
 pub mod gateway;
 pub mod history;
 pub mod http;
 pub mod node;
 pub mod time;
+pub mod version;
 
 pub use cache::{CacheInfo, CacheSpec, Engine, Tier};
 pub use event::{MaintenanceEvent, NotificationType, EVENTS_CHANNEL};

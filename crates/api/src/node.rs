@@ -41,6 +41,9 @@ pub struct NodeInfo {
     pub offset: Option<u64>,
     /// Bytes behind the primary (replicas only).
     pub lag: Option<u64>,
-    /// The node software as INFO reports it (`redis_version`, `ferrocache_version`).
+    /// The registered version the node runs (`versions`; what `patch --to` changes).
     pub version: Option<String>,
+    /// The node software as INFO reports it (`redis_version`, `ferrocache_version`).
+    #[serde(default)]
+    pub reported_version: Option<String>,
 }

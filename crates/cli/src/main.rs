@@ -83,6 +83,11 @@ enum Command {
         #[command(flatten)]
         api: ops::ApiFlags,
     },
+    /// Run a verifiable workload while a fault is applied, and report what clients saw
+    /// (docs/resilience.md).
+    Drill(ops::DrillArgs),
+    #[command(flatten)]
+    Maint(ops::MaintCmd),
 }
 
 #[derive(clap::Args)]
@@ -136,6 +141,8 @@ fn main() -> anyhow::Result<()> {
         } => ops::run_reboot(name, node, shard, api),
         Command::Events { name, follow, api } => ops::run_events(name, follow, api),
         Command::History { name, api } => ops::run_history(name, api),
+        Command::Maint(cmd) => ops::run_maint(cmd),
+        Command::Drill(args) => ops::run_drill(args),
     }
 }
 

@@ -4,13 +4,18 @@
 
 use crate::service::Ctl;
 use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use ferrocache_api::http::{FailoverRequest, Keys, RebootRequest, Regenerate, ServiceHealth};
+use ferrocache_api::version::{
+    next_window_start, AddVersion, AddWindow, ChannelChanged, ChannelRequest, PatchRequest,
+    Schedule, Window, CHANNELS,
+};
 use ferrocache_api::{CacheSpec, ErrorBody};
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
@@ -56,6 +61,9 @@ impl IntoResponse for ApiError {
 }
 
 type Res<T> = Result<T, ApiError>;
+
+/// The largest RDB file `import` accepts in one request.
+const IMPORT_LIMIT: usize = 1 << 30;
 type Ctx = State<Arc<Ctl>>;
 
 fn body<T: DeserializeOwned>(bytes: &Bytes) -> Res<T> {
@@ -93,6 +101,20 @@ pub fn router(ctl: Arc<Ctl>) -> Router {
         .route("/caches/{name}/events", get(events))
         .route("/caches/{name}/history", get(history))
         .route("/workflows/{id}", get(workflow))
+        .route("/versions", get(versions).post(add_version))
+        .route("/caches/{name}/channel", put(channel))
+        .route("/caches/{name}/patch", post(patch))
+        .route("/groups/{group}/patch", post(patch_group))
+        .route(
+            "/caches/{name}/schedule",
+            get(schedule).post(add_window).delete(clear_schedule),
+        )
+        .route("/caches/{name}/diagnose", get(diagnose))
+        .route("/caches/{name}/export", get(export))
+        .route(
+            "/caches/{name}/import",
+            post(import).layer(DefaultBodyLimit::max(IMPORT_LIMIT)),
+        )
         .fallback(|| async { ApiError::not_found("no such route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -280,4 +302,150 @@ async fn history(State(ctl): Ctx, Path(name): Path<String>) -> Res<impl IntoResp
         return Err(ApiError::not_found(format!("no cache named {name}")));
     }
     Ok(Json(h))
+}
+
+async fn versions(State(ctl): Ctx) -> Res<impl IntoResponse> {
+    Ok(Json(ctl.store.versions().map_err(ApiError::internal)?))
+}
+
+async fn add_version(State(ctl): Ctx, bytes: Bytes) -> Res<impl IntoResponse> {
+    let req: AddVersion = body(&bytes)?;
+    let v = crate::versions::add(&ctl, req)?;
+    Ok((StatusCode::CREATED, Json(v)))
+}
+
+async fn patch(State(ctl): Ctx, Path(name): Path<String>, bytes: Bytes) -> Res<impl IntoResponse> {
+    let rt = cache(&ctl, &name)?;
+    let req: PatchRequest = body_or_default(&bytes)?;
+    let wf = crate::workflows::patch::submit(&ctl, &rt, &req)?;
+    Ok((StatusCode::ACCEPTED, Json(wf)))
+}
+
+async fn patch_group(
+    State(ctl): Ctx,
+    Path(group): Path<String>,
+    bytes: Bytes,
+) -> Res<impl IntoResponse> {
+    let req: PatchRequest = body_or_default(&bytes)?;
+    let wfs = crate::workflows::patch::submit_group(&ctl, &group, &req)?;
+    Ok((StatusCode::ACCEPTED, Json(wfs)))
+}
+
+async fn channel(
+    State(ctl): Ctx,
+    Path(name): Path<String>,
+    bytes: Bytes,
+) -> Res<impl IntoResponse> {
+    let rt = cache(&ctl, &name)?;
+    let req: ChannelRequest = body(&bytes)?;
+    if !CHANNELS.contains(&req.channel.as_str()) {
+        return Err(ApiError::bad_request(format!(
+            "unknown channel '{}': expected stable or preview",
+            req.channel
+        )));
+    }
+    let newest = ctl
+        .store
+        .pick_version(rt.spec.engine, Some(&req.channel))
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "no {} version of engine {} is registered (`ferrocache versions add … --channel {}`)",
+                req.channel, rt.spec.engine, req.channel
+            ))
+        })?;
+    let current: Vec<Option<String>> = (0..rt.state.lock().nodes.len())
+        .map(|i| ctl.store.node_version(&name, i).ok().flatten())
+        .collect();
+    // The patch first: if it is refused (one is pending), the channel stays as it was.
+    let workflow = if current
+        .iter()
+        .all(|v| v.as_deref() == Some(newest.name.as_str()))
+    {
+        None
+    } else {
+        let req = PatchRequest {
+            to: Some(newest.name.clone()),
+            now: req.now,
+        };
+        Some(crate::workflows::patch::submit(&ctl, &rt, &req)?)
+    };
+    let (_, windows) = ctl.store.settings(&name).map_err(ApiError::internal)?;
+    ctl.store
+        .set_settings(&name, &req.channel, &windows)
+        .map_err(ApiError::internal)?;
+    Ok(Json(ChannelChanged {
+        cache: name,
+        channel: req.channel,
+        version: newest.name,
+        workflow,
+    }))
+}
+
+fn schedule_of(ctl: &Ctl, name: &str) -> Res<Schedule> {
+    let (_, windows) = ctl.store.settings(name).map_err(ApiError::internal)?;
+    let now = crate::secret::now_ms() / 1000;
+    Ok(Schedule {
+        cache: name.to_string(),
+        next_start_ms: next_window_start(&windows, now).map(|s| s * 1000),
+        windows,
+    })
+}
+
+async fn schedule(State(ctl): Ctx, Path(name): Path<String>) -> Res<Json<Schedule>> {
+    cache(&ctl, &name)?;
+    Ok(Json(schedule_of(&ctl, &name)?))
+}
+
+async fn add_window(
+    State(ctl): Ctx,
+    Path(name): Path<String>,
+    bytes: Bytes,
+) -> Res<Json<Schedule>> {
+    cache(&ctl, &name)?;
+    let req: AddWindow = body(&bytes)?;
+    let w = Window::parse(&req.add).map_err(ApiError::bad_request)?;
+    let (channel, mut windows) = ctl.store.settings(&name).map_err(ApiError::internal)?;
+    if !windows.contains(&w) {
+        windows.push(w);
+    }
+    ctl.store
+        .set_settings(&name, &channel, &windows)
+        .map_err(ApiError::internal)?;
+    Ok(Json(schedule_of(&ctl, &name)?))
+}
+
+async fn clear_schedule(State(ctl): Ctx, Path(name): Path<String>) -> Res<Json<Schedule>> {
+    cache(&ctl, &name)?;
+    let (channel, _) = ctl.store.settings(&name).map_err(ApiError::internal)?;
+    ctl.store
+        .set_settings(&name, &channel, &[])
+        .map_err(ApiError::internal)?;
+    Ok(Json(schedule_of(&ctl, &name)?))
+}
+
+async fn diagnose(State(ctl): Ctx, Path(name): Path<String>) -> Res<impl IntoResponse> {
+    let h = ctl.store.history(&name).map_err(ApiError::internal)?;
+    if h.is_empty() && ctl.cache(&name).is_none() {
+        return Err(ApiError::not_found(format!("no cache named {name}")));
+    }
+    let (_, windows) = ctl.store.settings(&name).map_err(ApiError::internal)?;
+    Ok(Json(crate::diagnose::diagnose(
+        &name,
+        &h,
+        !windows.is_empty(),
+    )))
+}
+
+async fn export(State(ctl): Ctx, Path(name): Path<String>) -> Res<impl IntoResponse> {
+    let rt = cache(&ctl, &name)?;
+    let bytes = crate::data::export(&ctl, &rt)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes))
+}
+
+async fn import(State(ctl): Ctx, Path(name): Path<String>, bytes: Bytes) -> Res<impl IntoResponse> {
+    let rt = cache(&ctl, &name)?;
+    Ok(Json(crate::data::import(&ctl, &rt, &bytes).await?))
 }

@@ -230,7 +230,9 @@ impl CacheRt {
         } else {
             ctl.node_password.as_str()
         };
-        let cmd = launch::node(ctl, &self.spec, port, &dir, pass);
+        let version = crate::versions::of_node(ctl, &self.name, self.spec.engine, i)?;
+        let binary = PathBuf::from(&version.binary);
+        let cmd = launch::node(ctl, &self.spec, &binary, port, &dir, pass, replica_of);
         let proc = Arc::new(Proc::spawn(
             cmd,
             &dir.join("node.log"),
@@ -430,12 +432,13 @@ impl CacheRt {
                     (Role::Replica, Some(s), Some(p)) => Some(p.saturating_sub(s.offset)),
                     _ => None,
                 },
-                version: n.version.clone(),
+                version: ctl.store.node_version(&self.name, n.index).ok().flatten(),
+                reported_version: n.version.clone(),
             })
             .collect();
         let workflow = ctl.store.workflows(Some(&self.name)).ok().and_then(|w| {
             w.into_iter()
-                .find(|w| !w.info.finished())
+                .find(|w| w.info.state == "running")
                 .map(|w| w.info.id)
         });
         CacheInfo {

@@ -19,9 +19,23 @@ pub async fn publish(
     kind: NotificationType,
     start_in_s: i64,
 ) {
+    let start = now_ms() / 1000 + start_in_s;
+    publish_at(ctl, rt, shard, node, is_replica, kind, start).await
+}
+
+/// Publishes `kind` about node `node` with StartTimeInUTC `start_s` (Unix seconds).
+pub async fn publish_at(
+    ctl: &Ctl,
+    rt: &CacheRt,
+    shard: usize,
+    node: usize,
+    is_replica: bool,
+    kind: NotificationType,
+    start_s: i64,
+) {
     let ev = MaintenanceEvent {
         kind,
-        start_time: kind.has_start_time().then(|| now_ms() / 1000 + start_in_s),
+        start_time: kind.has_start_time().then_some(start_s),
         is_replica,
         ip: "127.0.0.1".into(),
         ssl_port: rt.spec.tls_node_port_base + node as u16,

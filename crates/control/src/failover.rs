@@ -16,6 +16,8 @@ pub struct Switched {
     pub epoch: u64,
     pub write_pause_ms: f64,
     pub connections: u64,
+    /// Connections the endpoint could not reattach to the new primary (closed).
+    pub closed: u64,
 }
 
 /// Waits until replica `b` is linked, past its initial sync and close behind.
@@ -98,15 +100,17 @@ pub async fn planned(
         // reality match it; release the clients meanwhile is not possible safely.
         return Err(e.context("promoting the replica"));
     }
-    // Step 6: move the endpoint to B and release the held requests.
-    let finished = gw.switch_finish(shard, epoch).await?;
-    // Step 7 (start): A follows B.
+    // Step 7 (start), before the release: A follows B. Held requests include those
+    // sent to A's own direct port; released to a primary A they would be acknowledged
+    // and then discarded when A resyncs from B. As a replica A refuses them instead.
     ca.ok(&[
         "REPLICAOF",
         "127.0.0.1",
         &rt.node_addr(b).port().to_string(),
     ])
     .await?;
+    // Step 6: move the endpoint to B and release the held requests.
+    let finished = gw.switch_finish(shard, epoch).await?;
     ctl.metrics.planned_failover(finished.duration_ms);
     tracing::info!(cache = %rt.name, from = a, to = b, epoch, pause_ms = finished.duration_ms,
         drained = started.drained, "planned failover done");
@@ -114,6 +118,7 @@ pub async fn planned(
         epoch,
         write_pause_ms: finished.duration_ms,
         connections: started.connections,
+        closed: finished.unattached_connections,
     })
 }
 
@@ -188,6 +193,10 @@ pub async fn unplanned(
         ended_ms: now_ms(),
         write_pause_ms: Some(outage_ms),
         connections_moved: None,
+        connections_closed: None,
+        workflow: None,
+        version: None,
+        resync: None,
         epoch,
         detail: format!("node {lost} was lost ({why}); node {b} promoted at offset {offset}"),
     };

@@ -12,10 +12,18 @@ const REPL_PING_PERIOD_S: &str = "1";
 /// Snapshot schedule: a restarted cache comes back with its data.
 const SAVE: &str = "60 1";
 
-/// A node process listening on 127.0.0.1:`port` with its data in `dir`, requiring
-/// `requirepass` (the service's node password, or a fence password while a returning
-/// node is being made a replica).
-pub fn node(ctl: &Ctl, spec: &CacheSpec, port: u16, dir: &Path, requirepass: &str) -> Command {
+/// A node process of `binary` (its version's) listening on 127.0.0.1:`port` with its
+/// data in `dir`, requiring `requirepass` (the service's node password, or a fence
+/// password while a returning node is being made a replica of `replica_of`).
+pub fn node(
+    ctl: &Ctl,
+    spec: &CacheSpec,
+    binary: &Path,
+    port: u16,
+    dir: &Path,
+    requirepass: &str,
+    replica_of: Option<u16>,
+) -> Command {
     let mut opts: Vec<(&str, String)> = vec![
         ("masterauth", ctl.node_password.clone()),
         ("repl-timeout", REPL_TIMEOUT_S.into()),
@@ -30,7 +38,7 @@ pub fn node(ctl: &Ctl, spec: &CacheSpec, port: u16, dir: &Path, requirepass: &st
     }
     match spec.engine {
         Engine::Builtin => {
-            let mut c = Command::new(&ctl.config.ferrocache_bin);
+            let mut c = Command::new(binary);
             c.args([
                 "node",
                 "--bind",
@@ -47,7 +55,7 @@ pub fn node(ctl: &Ctl, spec: &CacheSpec, port: u16, dir: &Path, requirepass: &st
             c
         }
         Engine::Redis => {
-            let mut c = Command::new(&ctl.config.redis_server);
+            let mut c = Command::new(binary);
             c.args(["--bind", "127.0.0.1", "--port", &port.to_string(), "--dir"])
                 .arg(dir)
                 .args([
@@ -68,6 +76,12 @@ pub fn node(ctl: &Ctl, spec: &CacheSpec, port: u16, dir: &Path, requirepass: &st
                     "0",
                 ])
                 .args(["--repl-backlog-size", "64mb"]);
+            if let Some(p) = replica_of {
+                // Started as a replica, redis-server keeps the replication ID and
+                // offset its snapshot recorded, so a restarted node resyncs partially
+                // (started as a primary it would forget them and copy everything).
+                c.args(["--replicaof", "127.0.0.1", &p.to_string()]);
+            }
             for (k, v) in opts {
                 c.arg(format!("--{k}")).arg(v);
             }

@@ -5,6 +5,8 @@
 
 pub mod api;
 mod cache;
+mod data;
+mod diagnose;
 mod events;
 mod failover;
 mod gateway_client;
@@ -18,6 +20,7 @@ mod secret;
 mod service;
 mod store;
 mod supervisor;
+mod versions;
 mod workflows;
 
 pub use service::{Config, Service};

@@ -26,6 +26,9 @@ pub struct Config {
     pub starting_lead: Duration,
     /// NodeMaintenanceStart is sent this long before the work (seed: < 5 s).
     pub start_lead: Duration,
+    /// NodeMaintenanceScheduled is sent this long before window-scheduled work
+    /// (seed: 10–15 min).
+    pub scheduled_lead: Duration,
     /// A primary is lost when both witnesses agree for this long.
     pub down_after: Duration,
     pub probe_interval: Duration,
@@ -40,6 +43,7 @@ impl Config {
             redis_server: "redis-server".into(),
             starting_lead: Duration::from_secs(20),
             start_lead: Duration::from_secs(5),
+            scheduled_lead: Duration::from_secs(15 * 60),
             down_after: Duration::from_millis(1500),
             probe_interval: Duration::from_millis(200),
         })
@@ -57,6 +61,8 @@ pub struct Ctl {
     pub metrics: Metrics,
     pub caches: Mutex<HashMap<String, Arc<CacheRt>>>,
     pub shutdown: CancellationToken,
+    /// Wakes the patch runner when a patch is queued.
+    pub wake: tokio::sync::Notify,
 }
 
 impl Ctl {
@@ -93,7 +99,9 @@ impl Service {
             metrics: Metrics::default(),
             caches: Mutex::new(HashMap::new()),
             shutdown: CancellationToken::new(),
+            wake: tokio::sync::Notify::new(),
         });
+        crate::versions::register_defaults(&ctl)?;
         for name in ctl.store.cache_names()? {
             let rt = CacheRt::load(&ctl, &name)?;
             rt.bring_up(&ctl)
@@ -105,6 +113,7 @@ impl Service {
             tracing::info!(id = wf.info.id, cache = %wf.info.cache, phase = %wf.info.phase, "resuming workflow");
             crate::workflows::spawn(ctl.clone(), wf);
         }
+        tokio::spawn(crate::workflows::patch::runner(ctl.clone()));
         Ok(Service { ctl, listener })
     }
 

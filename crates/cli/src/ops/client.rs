@@ -44,13 +44,24 @@ impl Api {
         body: Option<serde_json::Value>,
     ) -> anyhow::Result<T> {
         let bytes = body.map(|b| serde_json::to_vec(&b)).transpose()?;
+        let body = self.send(method, path, bytes.as_deref())?;
+        Ok(serde_json::from_slice(&body)?)
+    }
+
+    /// One request with a raw body; the raw answer (export's RDB bytes).
+    pub(crate) fn send(
+        &self,
+        method: &str,
+        path: &str,
+        bytes: Option<&[u8]>,
+    ) -> anyhow::Result<Vec<u8>> {
         let r = self
             .rt
             .block_on(request(
                 &self.addr,
                 method,
                 path,
-                bytes.as_deref(),
+                bytes,
                 self.token.as_deref(),
                 DEADLINE,
             ))
@@ -63,6 +74,6 @@ impl Api {
                 Err(_) => bail!("HTTP {}: {}", r.status, r.text()),
             }
         }
-        Ok(serde_json::from_slice(&r.body)?)
+        Ok(r.body)
     }
 }

@@ -41,7 +41,7 @@ pub(crate) enum CacheCmd {
     Delete { name: String },
 }
 
-fn print_json(v: &impl serde::Serialize) -> anyhow::Result<()> {
+pub(crate) fn print_json(v: &impl serde::Serialize) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(v)?);
     Ok(())
 }
@@ -167,7 +167,7 @@ pub(crate) fn run_keys(
     Ok(())
 }
 
-fn spinner(f: &ApiFlags, msg: &str) -> indicatif::ProgressBar {
+pub(crate) fn spinner(f: &ApiFlags, msg: &str) -> indicatif::ProgressBar {
     let bar = if f.json {
         indicatif::ProgressBar::hidden()
     } else {
@@ -179,30 +179,52 @@ fn spinner(f: &ApiFlags, msg: &str) -> indicatif::ProgressBar {
 }
 
 /// Follows a workflow to its end, showing its phase.
-fn follow(api: &Api, f: &ApiFlags, mut wf: WorkflowInfo) -> anyhow::Result<()> {
-    let bar = spinner(f, &format!("workflow {} ({})", wf.id, wf.kind));
-    while !wf.finished() {
-        bar.set_message(format!(
-            "workflow {} ({}): node operation {}/{}, {}",
-            wf.id,
-            wf.kind,
-            wf.op + 1,
-            wf.ops,
-            wf.phase
-        ));
-        std::thread::sleep(Duration::from_millis(200));
-        wf = api.call("GET", &format!("/workflows/{}", wf.id), None)?;
-    }
-    bar.finish_and_clear();
+pub(crate) fn follow(api: &Api, f: &ApiFlags, wf: WorkflowInfo) -> anyhow::Result<()> {
+    let wf = follow_quietly(api, f, wf)?;
     if f.json {
         print_json(&wf)?;
-    } else {
-        println!("workflow {} ({}) {}", wf.id, wf.kind, wf.state);
     }
     if let Some(e) = wf.error {
         bail!("{e}");
     }
     Ok(())
+}
+
+/// Follows a workflow to its end, showing progress; answers its final state.
+pub(crate) fn follow_quietly(
+    api: &Api,
+    f: &ApiFlags,
+    mut wf: WorkflowInfo,
+) -> anyhow::Result<WorkflowInfo> {
+    let bar = spinner(f, &format!("workflow {} ({})", wf.id, wf.kind));
+    while !wf.finished() {
+        bar.set_message(if wf.state == "scheduled" {
+            format!(
+                "workflow {} ({}) of {}: waiting for its resource group",
+                wf.id, wf.kind, wf.cache
+            )
+        } else {
+            format!(
+                "workflow {} ({}) of {}: node operation {}/{}, {}",
+                wf.id,
+                wf.kind,
+                wf.cache,
+                wf.op + 1,
+                wf.ops,
+                wf.phase
+            )
+        });
+        std::thread::sleep(Duration::from_millis(200));
+        wf = api.call("GET", &format!("/workflows/{}", wf.id), None)?;
+    }
+    bar.finish_and_clear();
+    if !f.json {
+        println!(
+            "workflow {} ({}) of {} {}",
+            wf.id, wf.kind, wf.cache, wf.state
+        );
+    }
+    Ok(wf)
 }
 
 pub(crate) fn run_failover(name: String, shard: usize, f: ApiFlags) -> anyhow::Result<()> {
@@ -271,6 +293,26 @@ pub(crate) fn run_history(name: String, f: ApiFlags) -> anyhow::Result<()> {
             r.ended_ms - r.started_ms,
             r.epoch,
             r.detail
+        );
+    }
+    // What is still to come: patches waiting for their window or resource group.
+    let wfs: Vec<WorkflowInfo> = api.call("GET", &format!("/caches/{name}/workflows"), None)?;
+    for w in wfs.iter().rev().filter(|w| w.state == "scheduled") {
+        let when = w
+            .not_before_ms
+            .map_or("as soon as its resource group is free".into(), |t| {
+                format!(
+                    "at {} (maintenance window)",
+                    ferrocache_api::time::format_utc(t / 1000)
+                )
+            });
+        println!(
+            "scheduled  {} (workflow {}) to {}, {when}",
+            w.kind,
+            w.id,
+            w.version
+                .as_deref()
+                .unwrap_or("the current versions (platform patch)")
         );
     }
     Ok(())

@@ -3,11 +3,15 @@
 
 mod client;
 mod commands;
+mod drill;
+mod maint;
 mod serve;
 
 pub(crate) use commands::{
     run_cache, run_events, run_failover, run_history, run_keys, run_reboot, CacheCmd,
 };
+pub(crate) use drill::{run_drill, DrillArgs};
+pub(crate) use maint::{run_maint, MaintCmd};
 pub(crate) use serve::{run_serve, run_up, ServeArgs, UpArgs};
 
 /// Flags every API client command takes.

@@ -24,6 +24,10 @@ pub(crate) struct ServeArgs {
     /// NodeMaintenanceStart is published this long before maintenance.
     #[arg(long, default_value = "5s", value_parser = crate::gateway::parse_duration)]
     start_lead: Duration,
+    /// NodeMaintenanceScheduled is published this long before window-scheduled
+    /// patches (seed: 10–15 min).
+    #[arg(long, default_value = "15m", value_parser = crate::gateway::parse_duration)]
+    scheduled_lead: Duration,
     /// A primary is declared lost when probes and its replica agree for this long.
     #[arg(long, default_value = "1500ms", value_parser = crate::gateway::parse_duration)]
     down_after: Duration,
@@ -61,6 +65,7 @@ fn config(a: &ServeArgs) -> anyhow::Result<Config> {
     c.api_addr = a.api_addr;
     c.starting_lead = a.starting_lead;
     c.start_lead = a.start_lead;
+    c.scheduled_lead = a.scheduled_lead;
     c.down_after = a.down_after;
     Ok(c)
 }

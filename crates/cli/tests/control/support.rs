@@ -32,8 +32,39 @@ fn ports() -> (u16, u16, u16, u16, u16) {
     }
 }
 
+/// How a start that lost a port to a concurrent test fails: the API's bind, or a
+/// node or the gateway exiting at start.
+const PORT_RACE: [&str; 3] = [
+    "Address already in use",
+    "the gateway did not start",
+    "exited at start",
+];
+
 impl Up {
+    /// Starts `up` on free ports. Ports are chosen free but only bound later by the
+    /// service's children, so a test running beside it can take one first; a start
+    /// that fails for that reason is retried on other ports in a clean directory.
     pub fn start(dir: &TempDir, engine: &str, extra: &[&str]) -> Up {
+        for attempt in 0.. {
+            let mut up = Up::configure(dir, engine, extra);
+            match up.try_restart() {
+                Ok(()) => return up,
+                Err(why) if attempt < 2 && PORT_RACE.iter().any(|m| why.contains(m)) => {
+                    eprintln!("up lost a port race, retrying on other ports:\n{why}");
+                    // It exited and stopped what it had started: nothing to drop.
+                    std::mem::forget(up);
+                    for e in std::fs::read_dir(dir.path()).unwrap().flatten() {
+                        let p = e.path();
+                        let _ = std::fs::remove_dir_all(&p).or_else(|_| std::fs::remove_file(&p));
+                    }
+                }
+                Err(why) => panic!("{why}"),
+            }
+        }
+        unreachable!()
+    }
+
+    fn configure(dir: &TempDir, engine: &str, extra: &[&str]) -> Up {
         let (port, tls, api, nb, tnb) = ports();
         let mut args: Vec<String> = vec![
             "up".into(),
@@ -56,24 +87,30 @@ impl Up {
             args.extend(["--starting-lead", "300ms", "--start-lead", "100ms"].map(String::from));
         }
         args.extend(extra.iter().map(|s| s.to_string()));
-        let mut up = Up {
+        Up {
             child: None,
             dir: dir.path().to_path_buf(),
             args,
             api: format!("127.0.0.1:{api}"),
             endpoint: port,
             node_base: nb,
-        };
-        up.restart();
-        up
+        }
     }
 
     /// (Re)starts the service with the same flags and waits for its ready line.
     pub fn restart(&mut self) {
+        if let Err(why) = self.try_restart() {
+            panic!("{why}");
+        }
+    }
+
+    fn try_restart(&mut self) -> Result<(), String> {
         let n = std::fs::read_dir(&self.dir).map(|d| d.count()).unwrap_or(0);
         let out = self.dir.join(format!("up-{n}.out"));
         let child = Command::new(BIN)
             .args(&self.args)
+            // The error, not a backtrace, is what the log tail must show.
+            .env("RUST_BACKTRACE", "0")
             .stdin(Stdio::null())
             .stdout(Stdio::from(std::fs::File::create(&out).unwrap()))
             .stderr(Stdio::from(
@@ -87,7 +124,15 @@ impl Up {
             std::fs::read_to_string(&out).is_ok_and(|s| s.contains("ferrocache up ready"))
                 || !matches!(child.try_wait(), Ok(None))
         }) && matches!(child.try_wait(), Ok(None));
-        assert!(ok, "up did not get ready:\n{}", self.log_tail());
+        let status = child.try_wait();
+        if ok {
+            Ok(())
+        } else {
+            Err(format!(
+                "up did not get ready ({status:?}):\n{}",
+                self.log_tail()
+            ))
+        }
     }
 
     pub fn log_tail(&self) -> String {

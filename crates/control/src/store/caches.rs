@@ -82,7 +82,13 @@ impl Store {
     pub fn delete_cache(&self, name: &str) -> anyhow::Result<bool> {
         self.with(|c| {
             let tx = c.transaction()?;
-            for table in ["nodes", "access_keys", "epochs"] {
+            for table in [
+                "nodes",
+                "access_keys",
+                "epochs",
+                "node_versions",
+                "cache_settings",
+            ] {
                 tx.execute(&format!("DELETE FROM {table} WHERE cache=?1"), [name])?;
             }
             let n = tx.execute("DELETE FROM caches WHERE name=?1", [name])?;

@@ -4,6 +4,7 @@
 mod caches;
 mod records;
 mod schema;
+mod versions;
 mod workflows;
 
 pub use caches::{GatewayRecord, NodeRow};
@@ -28,6 +29,12 @@ impl Store {
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
         )?;
         conn.execute_batch(schema::SCHEMA)?;
+        for m in schema::MIGRATIONS {
+            match conn.execute_batch(m) {
+                Err(e) if e.to_string().contains("duplicate column name") => {}
+                other => other.with_context(|| format!("migrating the store: {m}"))?,
+            }
+        }
         Ok(Store {
             conn: Mutex::new(conn),
         })

@@ -1,6 +1,7 @@
 //! The database schema. Operator intent and what must survive a restart of the
 //! service: caches and their nodes, access keys, the epoch log, workflows (step by
-//! step), history and published events.
+//! step), history and published events, node software versions, each node's version,
+//! each cache's update channel and maintenance windows.
 
 pub const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (
@@ -55,4 +56,31 @@ CREATE TABLE IF NOT EXISTS events (
     node INTEGER NOT NULL,
     published_ms INTEGER NOT NULL,
     message TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS versions (
+    name TEXT PRIMARY KEY,       -- newest of a channel: the highest rowid
+    engine TEXT NOT NULL,        -- builtin | redis
+    binary TEXT NOT NULL,
+    channel TEXT NOT NULL,       -- stable | preview
+    added_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS node_versions (
+    cache TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    version TEXT NOT NULL,       -- what the node runs (and runs again when restarted)
+    PRIMARY KEY (cache, idx));
+CREATE TABLE IF NOT EXISTS cache_settings (
+    cache TEXT PRIMARY KEY,
+    channel TEXT NOT NULL,
+    windows TEXT NOT NULL);      -- [Window] as JSON
 ";
+
+/// Columns added after the first release of the schema; `ALTER TABLE … ADD COLUMN`
+/// fails with "duplicate column name" once applied, which is how a second start
+/// knows to skip it.
+pub const MIGRATIONS: &[&str] = &[
+    "ALTER TABLE workflows ADD COLUMN grp TEXT",
+    "ALTER TABLE workflows ADD COLUMN version TEXT",
+    "ALTER TABLE workflows ADD COLUMN not_before_ms INTEGER",
+    "ALTER TABLE workflows ADD COLUMN started_ms INTEGER",
+    "ALTER TABLE workflows ADD COLUMN window INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE workflows ADD COLUMN announced INTEGER NOT NULL DEFAULT 0",
+];

@@ -1,9 +1,12 @@
-//! Maintenance workflows: planned failover and reboots, as lists of node operations
+//! Maintenance workflows: planned failover, reboots and patches, as lists of node operations
 //! run one at a time through persisted phases (`check`, `announce`, `failover`,
 //! `restart`, `gate`, `ended`). A restarted service re-runs the phase it was in; each
 //! phase is written so that running it twice does no harm.
 
+pub mod patch;
 mod phases;
+
+pub(crate) use phases::resync_gate;
 
 use crate::api::ApiError;
 use crate::cache::CacheRt;
@@ -39,6 +42,8 @@ pub async fn submit(
         node: primary,
         reboot: false,
         primary: true,
+        version: None,
+        shard: None,
     };
     let ops = match kind {
         "failover" => {
@@ -50,6 +55,8 @@ pub async fn submit(
             node: need_replica()?,
             reboot: true,
             primary: false,
+            version: None,
+            shard: None,
         }],
         // Replicas first, as patching does; the primary last, after a failover.
         "reboot-all" => replicas
@@ -58,6 +65,8 @@ pub async fn submit(
                 node: r,
                 reboot: true,
                 primary: false,
+                version: None,
+                shard: None,
             })
             .chain([Op { reboot: true, ..p }])
             .collect(),
@@ -104,13 +113,13 @@ pub fn spawn(ctl: Arc<Ctl>, row: WorkflowRow) {
 
 async fn run(ctl: &Ctl, rt: &CacheRt, row: &WorkflowRow) -> anyhow::Result<()> {
     let id = row.info.id;
-    let shard = row.info.shard;
     let mut phase = PHASES
         .iter()
         .position(|p| *p == row.info.phase)
         .unwrap_or(0);
     for (i, op) in row.ops.iter().enumerate().skip(row.info.op) {
-        let mut facts = phases::Facts::new(*op);
+        let shard = op.shard.unwrap_or(row.info.shard);
+        let mut facts = phases::Facts::new(op.clone(), id);
         while phase < PHASES.len() {
             ctl.store.advance_workflow(id, i, PHASES[phase], now_ms())?;
             phases::run(ctl, rt, shard, PHASES[phase], &mut facts).await?;
