@@ -212,3 +212,44 @@ fn replication_commands_check_their_arguments() {
     assert_eq!(c.cmd(&["WAIT", "0", "0"]).unwrap(), Frame::Integer(0));
     ok(c.cmd(&["REPLICAOF", "NO", "ONE"]).unwrap());
 }
+
+/// A node started on a data directory of its own (`--set dir=…`), so a restart finds
+/// the dump it saved.
+fn ferro_on(dir: &std::path::Path) -> FerroNode {
+    let set_dir = format!("dir={}", dir.display());
+    FerroNode::start_in(
+        bin(),
+        &["--set", &set_dir],
+        ferrocache_testkit::TempDir::new("node-run").unwrap(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_restarted_replica_resyncs_partially() {
+    let primary = ferro();
+    let dir = ferrocache_testkit::TempDir::new("replica-data").unwrap();
+    let replica = ferro_on(dir.path());
+    let writer = Writer::start(&primary, "d");
+    writer.wait_writes(500);
+    follow(&replica, &primary);
+    writer.wait_then_stop(3000);
+    wait_caught_up(&primary, &replica);
+    // Restart the replica as a patch does: it saves at shutdown, the dump names the
+    // history and offset, and the restarted node asks to continue from there.
+    let mut r = replica.connect().unwrap();
+    r.write_command(&["SHUTDOWN", "SAVE"]).unwrap();
+    assert!(r.wait_closed(DEADLINE).unwrap());
+    assert!(replica.wait_exit(DEADLINE).unwrap().success());
+    let mut p = primary.connect().unwrap();
+    ok(p.cmd(&["SET", "while-down", "1"]).unwrap());
+    let replica = ferro_on(dir.path());
+    follow(&replica, &primary);
+    assert_same(&primary, &replica);
+    assert_eq!(
+        info_u64(&mut p, "stats", "sync_full"),
+        1,
+        "only the first sync was full"
+    );
+    assert_eq!(info_u64(&mut p, "stats", "sync_partial_ok"), 1);
+}

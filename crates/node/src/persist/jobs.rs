@@ -259,6 +259,7 @@ pub fn load_at_start(srv: &Shared) -> anyhow::Result<()> {
     state.last_load_expired.store(info.expired_skipped, Relaxed);
     if let (Some(id), Some(off)) = (&info.repl_id, info.repl_offset) {
         *state.loaded_repl.lock() = Some((id.clone(), off));
+        srv.repl.lock().restore_history(id, off);
     }
     tracing::info!(
         keys = info.keys,

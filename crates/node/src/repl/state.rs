@@ -198,6 +198,19 @@ impl ReplState {
         self.exec = ExecWrap::None;
     }
 
+    /// At start, after loading a snapshot that names the history it belongs to (the
+    /// RDB's `repl-id`/`repl-offset`): this node continues that history, so that when
+    /// it follows a primary again (a restarted replica, or an old primary after a
+    /// failover) it asks for a partial resync instead of copying everything, as
+    /// Redis does. Ignored once a backlog exists (the node has moved on since).
+    pub fn restore_history(&mut self, replid: &str, offset: u64) {
+        if self.backlog.is_some() || replid.len() != 40 || replid.bytes().all(|b| b == b'0') {
+            return;
+        }
+        self.replid = replid.to_string();
+        self.offset = offset;
+    }
+
     /// Starts a new history (a full resync from a primary, or a fresh start).
     pub fn reset_history(&mut self, replid: String, offset: u64, backlog_size: usize) {
         self.replid = replid;
