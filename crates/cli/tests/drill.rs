@@ -217,7 +217,7 @@ fn patch_is_drilled_or_reported_not_available() {
 }
 
 #[test]
-fn redis_py_sees_no_error_through_the_endpoint_during_a_failover() {
+fn redis_py_sees_no_error_through_the_endpoint_during_a_patch() {
     let (_dir, up) = up("drill-py");
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/drill_loop.py");
     let mut py = Command::new("python3")
@@ -234,15 +234,37 @@ fn redis_py_sees_no_error_through_the_endpoint_during_a_failover() {
         .unwrap();
     let mut lines = std::io::BufRead::lines(std::io::BufReader::new(py.stdout.take().unwrap()));
     assert_eq!(lines.next().unwrap().unwrap(), "running");
+    let pids = |v: serde_json::Value| -> Vec<u64> {
+        v["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["pid"].as_u64().unwrap_or(0))
+            .collect()
+    };
+    let before = pids(up.show());
     let ok = Command::new(BIN)
-        .args(["failover", "local", "--api", &format!("http://{}", up.api)])
+        // A platform patch: both nodes restarted, replica first, with a planned
+        // failover before the primary's turn.
+        .args([
+            "patch",
+            "local",
+            "--now",
+            "--api",
+            &format!("http://{}", up.api),
+        ])
         .status()
         .unwrap()
         .success();
     assert!(ok);
-    ferrocache_testkit::poll_until(std::time::Duration::from_secs(30), || {
+    ferrocache_testkit::poll_until(std::time::Duration::from_secs(60), || {
         up.show()["workflow"].is_null()
     });
+    let after = pids(up.show());
+    assert!(
+        before.iter().zip(&after).all(|(b, a)| b != a),
+        "the patch restarted every node: {before:?} -> {after:?}"
+    );
     drop(py.stdin.take()); // EOF: the script stops, verifies and reports.
     let summary = lines.next().unwrap().unwrap();
     let status = py.wait().unwrap();
