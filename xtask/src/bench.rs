@@ -481,7 +481,7 @@ fn workspace_root() -> Result<PathBuf> {
 }
 
 /// Builds the release binary and returns its path.
-fn build_ferrocache(root: &Path) -> Result<PathBuf> {
+pub(crate) fn build_ferrocache(root: &Path) -> Result<PathBuf> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(&cargo)
         .args(["build", "--release", "-p", "ferrocache"])

@@ -152,7 +152,7 @@ pub fn run(args: Args) -> Result<()> {
             .output()
             .with_context(|| format!("running {tool} --version (apt-get install redis-server)"))?;
     }
-    let bin = build(&root)?;
+    let bin = crate::bench::build_ferrocache(&root)?;
     let pin = !args.no_pin
         && std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2)
         && Command::new("taskset").arg("--version").output().is_ok();
@@ -250,29 +250,4 @@ fn document(root: &Path, args: &Args, kinds: &[Kind], lab: &Lab, sections: &[Str
         s.push('\n');
     }
     s
-}
-
-/// Builds the release binary (the benchmark's own build, as `xtask bench` does).
-fn build(root: &Path) -> Result<PathBuf> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(&cargo)
-        .args(["build", "--release", "-p", "ferrocache"])
-        .current_dir(root)
-        .status()
-        .context("running cargo build --release -p ferrocache")?;
-    if !status.success() {
-        bail!("cargo build --release -p ferrocache failed ({status})");
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .map(|t| if t.is_absolute() { t } else { root.join(t) })
-        .unwrap_or_else(|| root.join("target"));
-    let bin = target.join("release").join("ferrocache");
-    if !bin.is_file() {
-        bail!(
-            "cargo built ferrocache but {} does not exist",
-            bin.display()
-        );
-    }
-    Ok(bin)
 }
