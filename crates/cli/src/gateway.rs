@@ -2,13 +2,10 @@
 //! and running it in the foreground until SIGINT/SIGTERM.
 
 use anyhow::{bail, Context};
-use ferrocache_gateway::{tls::Identity, Config, Gateway, TlsConfig};
+use ferrocache_gateway::{tls::Identity, Config, Gateway, TlsConfig, MAX_AUTH_KEYS};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
-
-/// Access keys a cache has at once: a primary and a secondary, so one can be rotated.
-const MAX_AUTH_KEYS: usize = 2;
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct GatewayArgs {

@@ -51,6 +51,32 @@ fn up_serves(engine: &str) {
         wrong.cmd(&["AUTH", "nope"]).unwrap(),
         Frame::Error(_)
     ));
+
+    // Regenerating a key: the old one stops working, clients already connected
+    // stay connected.
+    let old = up.key("secondary");
+    let mut kept = RespConn::connect(addr(up.endpoint)).unwrap();
+    assert_eq!(
+        kept.cmd(&["AUTH", &old]).unwrap(),
+        Frame::Simple("OK".into())
+    );
+    let keys = up.cli(&["keys", "local", "--regenerate", "secondary"]);
+    let new = keys["secondary"].as_str().unwrap().to_string();
+    assert_ne!(new, old);
+    assert_eq!(keys["primary"].as_str().unwrap(), up.key("primary"));
+    assert_eq!(
+        kept.cmd(&["GET", "primary"]).unwrap(),
+        Frame::Bulk("v".into())
+    );
+    let mut fresh = RespConn::connect(addr(up.endpoint)).unwrap();
+    assert!(matches!(
+        fresh.cmd(&["AUTH", &old]).unwrap(),
+        Frame::Error(_)
+    ));
+    assert_eq!(
+        fresh.cmd(&["AUTH", &new]).unwrap(),
+        Frame::Simple("OK".into())
+    );
 }
 
 #[test]
@@ -84,6 +110,34 @@ fn subscriber(up: &Up) -> std::sync::mpsc::Receiver<String> {
     rx
 }
 
+/// A RESP3 connection on `port` that opted in to maintenance push frames; each push
+/// it receives is passed on as its words (`["FAILING_OVER", "1", "5", "0"]`).
+fn maint_listener(up: &Up, port: u16) -> std::sync::mpsc::Receiver<Vec<String>> {
+    let mut c = RespConn::connect(addr(port)).unwrap();
+    let hello = c
+        .cmd(&["HELLO", "3", "AUTH", "default", &up.key("primary")])
+        .unwrap();
+    assert!(matches!(hello, Frame::Map(_)), "HELLO 3: {hello:?}");
+    let on = c.cmd(&["CLIENT", "MAINT_NOTIFICATIONS", "ON"]).unwrap();
+    assert_eq!(on, Frame::Simple("OK".into()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        while let Ok(Some(Frame::Push(parts))) = c.read_frame_within(Duration::from_secs(60)) {
+            let words = parts
+                .iter()
+                .map(|p| match p {
+                    Frame::Integer(i) => i.to_string(),
+                    other => String::from_utf8_lossy(other.as_bytes().unwrap_or(b"nil")).into(),
+                })
+                .collect();
+            if tx.send(words).is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
 fn events(rx: &std::sync::mpsc::Receiver<String>, n: usize) -> Vec<MaintenanceEvent> {
     (0..n)
         .map(|i| {
@@ -100,6 +154,8 @@ fn planned_failover_under_load(engine: &str) {
     let up = Up::start(&dir, engine, &[]);
     let rx = subscriber(&up);
     let (old_primary, _) = up.primary_pid();
+    let pushes = maint_listener(&up, up.endpoint);
+    let direct_pushes = maint_listener(&up, up.node_base + old_primary as u16);
     let writer = Writer::start(addr(up.endpoint), &up.key("primary"));
     assert!(poll_until(Duration::from_secs(10), || writer.acked() > 100));
     let wf = up.cli(&["failover", "local"]);
@@ -148,6 +204,29 @@ fn planned_failover_under_load(engine: &str) {
     assert!(texts[1].starts_with(
         "NotificationType|NodeMaintenanceStart|IsReplica|False|IPAddress|127.0.0.1|SSLPort|"
     ));
+
+    // The same moments as RESP3 pushes for connections that opted in: the endpoint's
+    // are told of the failover, the old primary's direct-port ones to move to the
+    // endpoint.
+    let push = |rx: &std::sync::mpsc::Receiver<Vec<String>>| {
+        rx.recv_timeout(Duration::from_secs(30))
+            .expect("a maintenance push")
+    };
+    let (failing, failed) = (push(&pushes), push(&pushes));
+    assert_eq!(
+        (failing[0].as_str(), failing.len()),
+        ("FAILING_OVER", 4),
+        "{failing:?}"
+    );
+    assert_eq!(failing[3], "0", "shard");
+    assert_eq!(
+        (failed[0].as_str(), failed.len()),
+        ("FAILED_OVER", 3),
+        "{failed:?}"
+    );
+    let moving = push(&direct_pushes);
+    assert_eq!(moving[0], "MOVING", "{moving:?}");
+    assert_eq!(moving[3], format!("127.0.0.1:{}", up.endpoint));
 
     let h = up.get("/caches/local/history");
     let last = &h.as_array().unwrap()[0];

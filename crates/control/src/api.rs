@@ -218,8 +218,12 @@ async fn regenerate(State(ctl): Ctx, Path(name): Path<String>, bytes: Bytes) -> 
             st.keys.1 = key
         }
     }
-    // The gateway takes its keys at start: restart it (clients reconnect).
-    rt.restart_gateway(&ctl).await.map_err(ApiError::internal)?;
+    // The gateway takes the new keys at once; clients stay connected. A gateway
+    // that cannot take them (not answering) is restarted with them instead.
+    if let Err(e) = rt.push_keys().await {
+        tracing::warn!(cache = %name, "gateway did not take the new keys ({e:#}); restarting it");
+        rt.restart_gateway(&ctl).await.map_err(ApiError::internal)?;
+    }
     keys(State(ctl), Path(name)).await
 }
 

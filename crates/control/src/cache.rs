@@ -358,6 +358,13 @@ impl CacheRt {
         gw.put_topology(&self.topology()).await
     }
 
+    /// Gives the running gateway the cache's current access keys.
+    pub async fn push_keys(&self) -> anyhow::Result<()> {
+        let gw = self.gateway_client().context("no gateway")?;
+        let (primary, secondary) = self.state.lock().keys.clone();
+        gw.set_keys(&[&primary, &secondary]).await
+    }
+
     pub async fn restart_gateway(&self, ctl: &Ctl) -> anyhow::Result<()> {
         let proc = {
             let mut st = self.state.lock();

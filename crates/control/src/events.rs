@@ -2,12 +2,16 @@
 //! published on the shard's primary: Redis and ferrocache both carry PUBLISH down the
 //! replication stream, so every node of the shard delivers each event exactly once to
 //! its subscribers — and subscribers through the endpoint see it wherever they are.
+//! The same moments go to the gateway, which sends them as RESP3 push frames to the
+//! connections that opted in with `CLIENT MAINT_NOTIFICATIONS ON`.
 
 use crate::cache::CacheRt;
+use crate::gateway_client::Notice;
 use crate::secret::now_ms;
 use crate::service::Ctl;
 use ferrocache_api::event::EventRecord;
-use ferrocache_api::{MaintenanceEvent, NotificationType, EVENTS_CHANNEL};
+use ferrocache_api::{MaintenanceEvent, NotificationType, Tier, EVENTS_CHANNEL};
+use std::time::Duration;
 
 /// Publishes `kind` about node `node`; `start_in_s` is its StartTimeInUTC from now.
 pub async fn publish(
@@ -60,6 +64,14 @@ pub async fn publish_at(
         // The primary did not take it: tell whichever replicas answer directly.
         targets = rt.replicas_of(shard);
     }
+    if let Some(gw) = rt.gateway_client() {
+        let fails_over = !is_replica && rt.spec.tier != Tier::Basic;
+        for n in notices(kind, shard, node, fails_over, ctl.config.start_lead) {
+            if let Err(e) = gw.notice(&n).await {
+                tracing::warn!(cache = %rt.name, "gateway did not take {n:?}: {e:#}");
+            }
+        }
+    }
     let rec = EventRecord {
         id: 0,
         cache: rt.name.clone(),
@@ -72,4 +84,67 @@ pub async fn publish_at(
         tracing::error!("cannot record event: {e:#}");
     }
     tracing::info!(cache = %rt.name, "event {}", rec.message);
+}
+
+/// The push frames an event stands for. `NodeMaintenanceStart` is the last word
+/// before the node goes: its direct-port clients are sent to the endpoint
+/// (`MOVING`), and if a failover follows, the endpoint's clients are told to expect
+/// it (`FAILING_OVER`, within the Start lead). `NodeMaintenanceFailoverComplete`
+/// ends it (`FAILED_OVER`).
+fn notices(
+    kind: NotificationType,
+    shard: usize,
+    node: usize,
+    fails_over: bool,
+    start_lead: Duration,
+) -> Vec<Notice> {
+    let seconds = start_lead.as_secs_f64().ceil() as u64;
+    match kind {
+        NotificationType::NodeMaintenanceStart => {
+            let mut v = vec![Notice::Moving { node, seconds }];
+            if fails_over {
+                v.push(Notice::FailingOver { shard, seconds });
+            }
+            v
+        }
+        NotificationType::NodeMaintenanceFailoverComplete => vec![Notice::FailedOver { shard }],
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use NotificationType as N;
+
+    #[test]
+    fn events_map_to_push_notices() {
+        let lead = Duration::from_millis(1500);
+        assert_eq!(
+            notices(N::NodeMaintenanceStart, 0, 1, true, lead),
+            vec![
+                Notice::Moving {
+                    node: 1,
+                    seconds: 2
+                },
+                Notice::FailingOver {
+                    shard: 0,
+                    seconds: 2
+                }
+            ]
+        );
+        assert_eq!(
+            notices(N::NodeMaintenanceStart, 0, 1, false, lead),
+            vec![Notice::Moving {
+                node: 1,
+                seconds: 2
+            }]
+        );
+        assert_eq!(
+            notices(N::NodeMaintenanceFailoverComplete, 0, 1, false, lead),
+            vec![Notice::FailedOver { shard: 0 }]
+        );
+        assert!(notices(N::NodeMaintenanceStarting, 0, 1, true, lead).is_empty());
+        assert!(notices(N::NodeMaintenanceEnded, 0, 1, true, lead).is_empty());
+    }
 }

@@ -10,6 +10,14 @@ use std::time::Duration;
 /// Switch calls wait for connections to drain (up to half the hold deadline).
 const DEADLINE: Duration = Duration::from_secs(15);
 
+/// The maintenance moments the gateway turns into RESP3 push frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    FailingOver { shard: usize, seconds: u64 },
+    FailedOver { shard: usize },
+    Moving { node: usize, seconds: u64 },
+}
+
 pub struct GatewayClient {
     pub admin: String,
 }
@@ -57,6 +65,27 @@ impl GatewayClient {
         let _: serde_json::Value = self
             .call("PUT", "/topology", serde_json::to_value(t)?)
             .await?;
+        Ok(())
+    }
+
+    /// Replaces the access keys clients AUTH with; authenticated clients stay.
+    pub async fn set_keys(&self, keys: &[&str]) -> anyhow::Result<()> {
+        let _: serde_json::Value = self.call("PUT", "/keys", json!({"keys": keys})).await?;
+        Ok(())
+    }
+
+    /// A maintenance notice for connections that opted in to push frames.
+    pub async fn notice(&self, notice: &Notice) -> anyhow::Result<()> {
+        let body = match *notice {
+            Notice::FailingOver { shard, seconds } => {
+                json!({"notice": "failing_over", "shard": shard, "seconds": seconds})
+            }
+            Notice::FailedOver { shard } => json!({"notice": "failed_over", "shard": shard}),
+            Notice::Moving { node, seconds } => {
+                json!({"notice": "moving", "node": node, "seconds": seconds})
+            }
+        };
+        let _: serde_json::Value = self.call("POST", "/maintenance", body).await?;
         Ok(())
     }
 

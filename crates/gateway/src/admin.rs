@@ -2,6 +2,7 @@
 //! `--admin-addr` (documented in docs/gateway.md). Topology, planned switches
 //! (start → the service promotes the replica → finish), metrics.
 
+use crate::maint::NoticeKind;
 use crate::route::RouteKey;
 use crate::topology::{resolve, Topology};
 use crate::Shared;
@@ -35,6 +36,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/switch/start", post(switch_start))
         .route("/switch/finish", post(switch_finish))
         .route("/switch/abort", post(switch_abort))
+        .route("/maintenance", post(maintenance))
+        .route("/keys", axum::routing::put(put_keys))
         .route("/metrics", get(metrics))
         // Every answer is JSON, including axum's own 404 and 405.
         .fallback(|| async { ApiError(StatusCode::NOT_FOUND, "no such route".into()) })
@@ -343,4 +346,96 @@ async fn switch_abort(
         unsettled_connections: 0,
     });
     Ok(Json(json!({"released": true, "duration_ms": duration_ms})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MaintenanceBody {
+    /// `failing_over`, `failed_over` or `moving`.
+    notice: String,
+    #[serde(default)]
+    shard: usize,
+    /// The node whose direct-port connections a `moving` notice is for.
+    node: Option<usize>,
+    #[serde(default)]
+    seconds: u64,
+}
+
+/// Announces a maintenance moment to the connections that opted in with
+/// `CLIENT MAINT_NOTIFICATIONS ON`: the shard's endpoint connections for
+/// `failing_over` / `failed_over`, node `node`'s direct-port connections for `moving`.
+async fn maintenance(
+    State(shared): State<Arc<Shared>>,
+    b: Result<Json<MaintenanceBody>, JsonRejection>,
+) -> ApiResult {
+    let b = body(
+        b,
+        r#"{"notice": "failing_over"|"failed_over"|"moving", "shard": 0, "node": N, "seconds": N}"#,
+    )?;
+    if b.shard >= shared.topology().shards.len() {
+        return Err(bad(format!("no shard {}", b.shard)));
+    }
+    let (audience, kind) = match b.notice.as_str() {
+        "failing_over" => (
+            RouteKey::Endpoint,
+            NoticeKind::FailingOver {
+                seconds: b.seconds,
+                shard: b.shard,
+            },
+        ),
+        "failed_over" => (
+            RouteKey::Endpoint,
+            NoticeKind::FailedOver { shard: b.shard },
+        ),
+        "moving" => {
+            let node = b
+                .node
+                .ok_or_else(|| bad("a moving notice names the node that goes away"))?;
+            if node >= shared.routes.node_count() {
+                return Err(bad(format!("no node {node}")));
+            }
+            (
+                RouteKey::Node(node),
+                NoticeKind::Moving { seconds: b.seconds },
+            )
+        }
+        other => {
+            return Err(bad(format!(
+                "notice must be failing_over, failed_over or moving, not {other:?}"
+            )))
+        }
+    };
+    let (seq, listeners) = shared.maint.announce(audience, kind);
+    tracing::info!(notice = %b.notice, seq, listeners, "maintenance notice");
+    Ok(Json(json!({"seq": seq, "listeners": listeners})))
+}
+
+/// How many access keys may be valid at once (one in use, one being rotated in).
+pub const MAX_AUTH_KEYS: usize = 2;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeysBody {
+    keys: Vec<String>,
+}
+
+/// Replaces the access keys. Connections already authenticated stay so (as in
+/// Redis when its password changes); new AUTHs are checked against the new keys.
+async fn put_keys(
+    State(shared): State<Arc<Shared>>,
+    b: Result<Json<KeysBody>, JsonRejection>,
+) -> ApiResult {
+    let b = body(b, r#"{"keys": ["key", "key"]}"#)?;
+    if b.keys.is_empty() || b.keys.len() > MAX_AUTH_KEYS {
+        return Err(bad(format!(
+            "keys must list one or two access keys, not {}",
+            b.keys.len()
+        )));
+    }
+    if b.keys.iter().any(|k| k.is_empty()) {
+        return Err(bad("an access key cannot be empty"));
+    }
+    shared.set_auth_keys(b.keys);
+    tracing::info!("access keys replaced");
+    Ok(Json(json!({"keys": shared.auth_keys().len()})))
 }

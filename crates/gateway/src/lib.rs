@@ -10,6 +10,7 @@
 mod admin;
 mod command;
 mod listener;
+mod maint;
 mod metrics;
 mod reply;
 mod route;
@@ -18,12 +19,13 @@ mod state;
 pub mod tls;
 pub mod topology;
 
+pub use admin::MAX_AUTH_KEYS;
 use anyhow::Context;
 use listener::Port;
 use route::{RouteKey, Routes};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::AtomicUsize;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -41,7 +43,8 @@ pub struct Config {
     /// Node i's plain direct port is `node_port_base + i`; 0 picks free ports.
     pub node_port_base: u16,
     pub admin_addr: SocketAddr,
-    /// Access keys clients AUTH with; empty means no authentication.
+    /// Access keys clients AUTH with at start (then `PUT /keys`); empty means no
+    /// authentication.
     pub auth_keys: Vec<String>,
     /// The password the gateway itself uses with the nodes.
     pub backend_password: Option<String>,
@@ -91,11 +94,30 @@ pub(crate) struct Shared {
     pub clients: AtomicUsize,
     pub shutdown: CancellationToken,
     pub switch: tokio::sync::Mutex<Option<admin::Switch>>,
+    /// Maintenance notices for connections that opted in.
+    pub maint: maint::Maint,
+    /// The access keys, replaceable at run time (`PUT /keys`) so that rotating one
+    /// does not drop every client.
+    auth_keys: RwLock<Arc<Vec<String>>>,
+    /// The endpoint's ports, where a `MOVING` notice sends direct-port clients.
+    pub endpoint_port: u16,
+    pub tls_endpoint_port: Option<u16>,
 }
 
 impl Shared {
     pub fn topology(&self) -> MutexGuard<'_, Topology> {
         self.topology.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn auth_keys(&self) -> Arc<Vec<String>> {
+        self.auth_keys
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn set_auth_keys(&self, keys: Vec<String>) {
+        *self.auth_keys.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(keys);
     }
 }
 
@@ -196,6 +218,10 @@ impl Gateway {
             clients: AtomicUsize::new(0),
             shutdown: CancellationToken::new(),
             switch: tokio::sync::Mutex::new(None),
+            maint: Default::default(),
+            auth_keys: RwLock::new(Arc::new(config.auth_keys.clone())),
+            endpoint_port: addrs.endpoint.port(),
+            tls_endpoint_port: addrs.tls_endpoint.map(|a| a.port()),
             config,
         });
         Ok(Gateway {

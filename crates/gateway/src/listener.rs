@@ -4,6 +4,7 @@
 use crate::route::RouteKey;
 use crate::session::{ClientRead, ClientWrite, Session};
 use crate::Shared;
+use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -59,6 +60,17 @@ pub(crate) async fn accept_loop(shared: Arc<Shared>, port: Port, tasks: TaskTrac
         let shared = shared.clone();
         let tls = port.tls.clone();
         let route = port.route;
+        // The endpoint as this client reaches the gateway: the address it dialled,
+        // the endpoint's port of the same kind (plain or TLS).
+        let endpoint_port = match tls {
+            Some(_) => shared.tls_endpoint_port,
+            None => Some(shared.endpoint_port),
+        };
+        let moving_to = stream
+            .local_addr()
+            .ok()
+            .zip(endpoint_port)
+            .map(|(a, p)| SocketAddr::new(a.ip(), p));
         tasks.spawn(async move {
             let _guard = guard;
             let Some((rd, wr)) = split(stream, tls).await else {
@@ -67,7 +79,9 @@ pub(crate) async fn accept_loop(shared: Arc<Shared>, port: Port, tasks: TaskTrac
             let Some((id, slot, rx)) = shared.routes.register(route) else {
                 return;
             };
-            Session::new(shared, id, slot, rx, rd, wr).run().await;
+            Session::new(shared, id, slot, rx, rd, wr, moving_to)
+                .run()
+                .await;
         });
     }
 }

@@ -20,8 +20,6 @@ pub enum Effect {
         name: Option<Bytes>,
     },
     SetName(Bytes),
-    /// The arguments after `CLIENT MAINT_NOTIFICATIONS`, replayed as they were.
-    Maint(Vec<Bytes>),
     Reset,
 }
 
@@ -31,7 +29,6 @@ pub struct ConnState {
     pub db: i64,
     pub resp3: bool,
     pub name: Option<Bytes>,
-    pub maint: Option<Vec<Bytes>>,
     /// Channels, patterns and shard channels, indexed by `Sub::index`.
     pub subs: [BTreeSet<Bytes>; 3],
     // --- predicted ---
@@ -58,14 +55,12 @@ impl ConnState {
                 }
             }
             Effect::SetName(n) => self.name = (!n.is_empty()).then_some(n),
-            Effect::Maint(args) => self.maint = Some(args),
             // RESET: db 0, RESP2, no name, no subscriptions. (Its effect on the
             // transaction and WATCH was predicted when it was forwarded.)
             Effect::Reset => {
                 self.db = 0;
                 self.resp3 = false;
                 self.name = None;
-                self.maint = None;
                 self.subs = Default::default();
             }
         }

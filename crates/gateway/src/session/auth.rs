@@ -27,7 +27,7 @@ impl Session {
     /// Checks credentials as Redis checks them for the `default` user, whose
     /// passwords are the access keys. Returns the reply to send.
     pub(super) fn authenticate(&mut self, user: Option<&[u8]>, pass: &[u8]) -> Bytes {
-        let keys = &self.shared.config.auth_keys;
+        let keys = self.shared.auth_keys();
         let default_user = user.is_none_or(|u| u == b"default");
         if keys.is_empty() {
             // Without keys the default user has no password: `AUTH pass` is a

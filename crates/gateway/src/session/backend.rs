@@ -121,12 +121,6 @@ impl Session {
             encode(&mut out, &[b"CLIENT", b"SETNAME", name]);
             self.in_flight.push_back(Expect::Replay);
         }
-        if let Some(args) = &self.state.maint {
-            let mut cmd: Vec<&[u8]> = vec![b"CLIENT", b"MAINT_NOTIFICATIONS"];
-            cmd.extend(args.iter().map(|a| &a[..]));
-            encode(&mut out, &cmd);
-            self.in_flight.push_back(Expect::Replay);
-        }
         for kind in Sub::ALL {
             let names = &self.state.subs[kind.index()];
             if names.is_empty() {

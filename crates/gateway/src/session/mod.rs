@@ -12,9 +12,11 @@
 
 mod auth;
 mod backend;
+mod notices;
 mod replies;
 mod requests;
 
+use crate::maint::{Notice, OptIn};
 use crate::route::{Route, Slot};
 use crate::state::{ConnState, Effect};
 use crate::Shared;
@@ -26,7 +28,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 use tokio::time::Instant;
 
 pub type ClientRead = Box<dyn AsyncRead + Send + Unpin>;
@@ -104,6 +106,11 @@ pub(crate) struct Session {
     last_input: Instant,
     /// Stop reading; exit once the client's output is flushed.
     closing: bool,
+    /// Where a `MOVING` notice sends this client (the endpoint, on the kind of port
+    /// and address it connected to).
+    moving_to: Option<std::net::SocketAddr>,
+    /// `CLIENT MAINT_NOTIFICATIONS ON`: the opt-in and the notices it listens to.
+    maint: Option<(OptIn, broadcast::Receiver<Arc<Notice>>)>,
 }
 
 impl Session {
@@ -114,9 +121,10 @@ impl Session {
         mut route_rx: watch::Receiver<Route>,
         client_rd: ClientRead,
         client_wr: ClientWrite,
+        moving_to: Option<std::net::SocketAddr>,
     ) -> Session {
         let route = route_rx.borrow_and_update().clone();
-        let authed = shared.config.auth_keys.is_empty();
+        let authed = shared.auth_keys().is_empty();
         Session {
             shared,
             conn_id,
@@ -146,6 +154,8 @@ impl Session {
             held_since: None,
             last_input: Instant::now(),
             closing: false,
+            moving_to,
+            maint: None,
         }
     }
 
@@ -207,6 +217,7 @@ impl Session {
                     break;
                 },
                 _ = sleep_opt(self.retry_at) => self.retry_at = None,
+                n = notices::next(self.maint.as_mut()), if self.maint.is_some() => self.on_notice(n),
             }
         }
         self.shared.routes.unregister(self.conn_id);

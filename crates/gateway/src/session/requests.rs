@@ -175,9 +175,11 @@ impl Session {
                 s.watching = false;
                 s.watch_broken = false;
                 s.predicted_subs = Default::default();
-                self.authed = self.shared.config.auth_keys.is_empty();
+                self.authed = self.shared.auth_keys().is_empty();
+                self.maint_off();
                 self.forward(raw, Expect::Effect(Effect::Reset));
             }
+            Cmd::ClientMaint => self.client_maint(args),
             _ if self.state.in_multi => self.in_transaction(cmd, args, raw),
             Cmd::Multi => {
                 self.state.in_multi = true;
@@ -303,12 +305,6 @@ fn effect_of(cmd: Cmd, args: &[&[u8]]) -> Option<Effect> {
             Some(Effect::Select(db))
         }
         (Cmd::ClientSetName, 3) => Some(Effect::SetName(Bytes::copy_from_slice(args[2]))),
-        (Cmd::ClientMaint, n) if n >= 3 => Some(Effect::Maint(
-            args[2..]
-                .iter()
-                .map(|a| Bytes::copy_from_slice(a))
-                .collect(),
-        )),
         _ => None,
     }
 }

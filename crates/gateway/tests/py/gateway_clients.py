@@ -1,5 +1,5 @@
 """redis-py through the gateway: both access keys, RESP2 and RESP3 (HELLO 3 AUTH),
-pipelines, transactions, pub/sub, and the TLS endpoint.
+pipelines, transactions, pub/sub, maintenance notifications, and the TLS endpoint.
 
 Run by crates/gateway/tests/clients.rs as
 `python3 gateway_clients.py HOST PORT TLS_PORT KEY1 KEY2`; prints
@@ -47,6 +47,17 @@ resp3 = redis.Redis(host=host, port=port, password=key2, protocol=3, socket_time
 check(resp3, "r3")
 check_pubsub(resp3, "r3")
 check_pubsub(redis.Redis(host=host, port=port, password=key1, socket_timeout=10), "r2")
+
+# Maintenance notifications required (not "auto"): redis-py refuses to connect
+# unless the endpoint accepts CLIENT MAINT_NOTIFICATIONS ON.
+try:
+    from redis.maint_notifications import MaintNotificationsConfig
+except ImportError:  # redis-py older than 6.4 has no maintenance notifications
+    MaintNotificationsConfig = None
+if MaintNotificationsConfig is not None:
+    maint = redis.Redis(host=host, port=port, password=key1, protocol=3, socket_timeout=10,
+                        maint_notifications_config=MaintNotificationsConfig(enabled=True))
+    check(maint, "maint")
 
 try:
     redis.Redis(host=host, port=port, password="wrong", socket_timeout=10).ping()
