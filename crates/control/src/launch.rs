@@ -1,6 +1,7 @@
 //! Command lines for node and gateway processes, per engine.
 
 use crate::service::Ctl;
+use ferrocache_api::cache::Persistence;
 use ferrocache_api::{CacheSpec, Engine};
 use std::path::Path;
 use tokio::process::Command;
@@ -9,8 +10,54 @@ use tokio::process::Command;
 /// silent primary quickly to serve as the second witness.
 const REPL_TIMEOUT_S: &str = "2";
 const REPL_PING_PERIOD_S: &str = "1";
-/// Snapshot schedule: a restarted cache comes back with its data.
+/// Snapshot schedule of `rdb` persistence: a snapshot a minute after any change.
 const SAVE: &str = "60 1";
+
+/// The persistence options, given to both engines the same way (an empty value is
+/// `save ""`: no schedule; both `--set save=` and redis-server's `--save ""` take it).
+///
+/// The AOF modes set no `save` schedule: on start both engines load the AOF and never
+/// read dump.rdb, so scheduled snapshots would cost a fork (redis-server) or a copy of
+/// the dataset (ours) after every busy minute, only to be ignored. Nothing else needs
+/// them: an export runs its own BGSAVE, and a full sync sends a snapshot made for it
+/// (diskless on redis-server, from memory on ours).
+fn persistence_opts(p: Persistence) -> Vec<(&'static str, &'static str)> {
+    match p {
+        Persistence::None => vec![("save", ""), ("appendonly", "no")],
+        Persistence::Rdb => vec![("save", SAVE), ("appendonly", "no")],
+        Persistence::Aof => vec![
+            ("save", ""),
+            ("appendonly", "yes"),
+            ("appendfsync", "everysec"),
+        ],
+        Persistence::AofAlways => vec![
+            ("save", ""),
+            ("appendonly", "yes"),
+            ("appendfsync", "always"),
+        ],
+    }
+}
+
+/// The options every node of the cache gets, whatever its engine.
+fn node_opts(spec: &CacheSpec, masterauth: &str) -> Vec<(&'static str, String)> {
+    let mut opts: Vec<(&str, String)> = vec![
+        ("masterauth", masterauth.into()),
+        ("repl-timeout", REPL_TIMEOUT_S.into()),
+        ("repl-ping-replica-period", REPL_PING_PERIOD_S.into()),
+        // The gateway enforces the clients' idle timeout; its own backend connections
+        // must never be closed by the node.
+        ("timeout", "0".into()),
+    ];
+    opts.extend(
+        persistence_opts(spec.persistence)
+            .into_iter()
+            .map(|(k, v)| (k, v.to_string())),
+    );
+    if let Some(m) = &spec.maxmemory {
+        opts.push(("maxmemory", m.clone()));
+    }
+    opts
+}
 
 /// A node process of `binary` (its version's) listening on 127.0.0.1:`port` with its
 /// data in `dir`, requiring `requirepass` (the service's node password, or a fence
@@ -24,18 +71,7 @@ pub fn node(
     requirepass: &str,
     replica_of: Option<u16>,
 ) -> Command {
-    let mut opts: Vec<(&str, String)> = vec![
-        ("masterauth", ctl.node_password.clone()),
-        ("repl-timeout", REPL_TIMEOUT_S.into()),
-        ("repl-ping-replica-period", REPL_PING_PERIOD_S.into()),
-        ("save", SAVE.into()),
-        // The gateway enforces the clients' idle timeout; its own backend connections
-        // must never be closed by the node.
-        ("timeout", "0".into()),
-    ];
-    if let Some(m) = &spec.maxmemory {
-        opts.push(("maxmemory", m.clone()));
-    }
+    let opts = node_opts(spec, &ctl.node_password);
     match spec.engine {
         Engine::Builtin => {
             let mut c = Command::new(binary);
@@ -66,7 +102,7 @@ pub fn node(
                     "--logfile",
                     "",
                 ])
-                .args(["--protected-mode", "no", "--appendonly", "no"])
+                .args(["--protected-mode", "no"])
                 // Diskless, at once: Redis's default 5 s delay before a full sync would
                 // hold up every resync gate.
                 .args([
@@ -116,4 +152,50 @@ pub fn gateway(
         .arg("--dir")
         .arg(dir);
     c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferrocache_api::Tier;
+
+    fn opts_of(p: Persistence) -> Vec<(&'static str, String)> {
+        let mut spec = CacheSpec::new("c", Tier::Basic, Engine::Builtin);
+        spec.persistence = p;
+        node_opts(&spec, "pw")
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("save") || k.starts_with("append"))
+            .collect()
+    }
+
+    #[test]
+    fn persistence_becomes_node_options() {
+        let o = |v: &[(&'static str, &str)]| -> Vec<(&'static str, String)> {
+            v.iter().map(|(k, v)| (*k, v.to_string())).collect()
+        };
+        assert_eq!(
+            opts_of(Persistence::None),
+            o(&[("save", ""), ("appendonly", "no")])
+        );
+        assert_eq!(
+            opts_of(Persistence::Rdb),
+            o(&[("save", "60 1"), ("appendonly", "no")])
+        );
+        assert_eq!(
+            opts_of(Persistence::Aof),
+            o(&[
+                ("save", ""),
+                ("appendonly", "yes"),
+                ("appendfsync", "everysec")
+            ])
+        );
+        assert_eq!(
+            opts_of(Persistence::AofAlways),
+            o(&[
+                ("save", ""),
+                ("appendonly", "yes"),
+                ("appendfsync", "always")
+            ])
+        );
+    }
 }

@@ -4,6 +4,8 @@
 use super::client::Api;
 use super::ApiFlags;
 use anyhow::bail;
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use ferrocache_api::cache::Persistence;
 use ferrocache_api::event::EventRecord;
 use ferrocache_api::http::{Keys, WorkflowInfo};
 use ferrocache_api::{CacheInfo, HistoryRecord};
@@ -27,6 +29,9 @@ pub(crate) enum CacheCmd {
         /// Seconds an idle client connection is kept.
         #[arg(long, default_value_t = 600)]
         idle_timeout: u64,
+        /// What the nodes write to disk, so what a restarted node comes back with.
+        #[arg(long, default_value = "rdb", value_parser = persistence_parser())]
+        persistence: Persistence,
         /// Endpoint ports (0: chosen free at creation).
         #[arg(long, default_value_t = 0)]
         port: u16,
@@ -41,6 +46,15 @@ pub(crate) enum CacheCmd {
     Delete { name: String },
 }
 
+/// `none|rdb|aof|aof-always`, each described in `--help` and listed when a value is
+/// refused.
+pub(crate) fn persistence_parser() -> impl TypedValueParser<Value = Persistence> {
+    PossibleValuesParser::new(
+        Persistence::ALL.map(|p| PossibleValue::new(p.as_str()).help(p.describe())),
+    )
+    .try_map(|s| s.parse::<Persistence>())
+}
+
 pub(crate) fn print_json(v: &impl serde::Serialize) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(v)?);
     Ok(())
@@ -52,10 +66,11 @@ fn opt<T: std::fmt::Display>(v: &Option<T>) -> String {
 
 fn show(c: &CacheInfo) {
     println!(
-        "{}  tier {}  engine {}  group {}  epoch {}  endpoint {} (TLS {}){}",
+        "{}  tier {}  engine {}  persistence {}  group {}  epoch {}  endpoint {} (TLS {}){}",
         c.spec.name,
         c.spec.tier,
         c.spec.engine,
+        c.spec.persistence,
         c.spec.group,
         c.epoch,
         c.endpoint,
@@ -94,6 +109,7 @@ pub(crate) fn run_cache(cmd: CacheCmd, f: ApiFlags) -> anyhow::Result<()> {
             engine,
             maxmemory,
             idle_timeout,
+            persistence,
             port,
             tls_port,
         } => {
@@ -102,7 +118,8 @@ pub(crate) fn run_cache(cmd: CacheCmd, f: ApiFlags) -> anyhow::Result<()> {
                 "POST",
                 "/caches",
                 Some(json!({"name": name, "tier": tier, "group": group, "engine": engine,
-                    "maxmemory": maxmemory, "idle_timeout_s": idle_timeout, "port": port, "tls_port": tls_port})),
+                    "maxmemory": maxmemory, "idle_timeout_s": idle_timeout, "persistence": persistence,
+                    "port": port, "tls_port": tls_port})),
             )?;
             bar.finish_and_clear();
             if f.json {

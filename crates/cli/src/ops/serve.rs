@@ -3,6 +3,7 @@
 //! child process cleanly.
 
 use anyhow::Context;
+use ferrocache_api::cache::Persistence;
 use ferrocache_api::{CacheSpec, Engine, Tier};
 use ferrocache_control::{Config, Service};
 use std::net::SocketAddr;
@@ -55,6 +56,10 @@ pub(crate) struct UpArgs {
     /// Node software: builtin (`ferrocache node`) or redis (Debian's redis-server).
     #[arg(long, default_value = "builtin")]
     engine: Engine,
+    /// Persistence of the cache `local` when it is created (kept as it was when `up`
+    /// runs again).
+    #[arg(long, default_value = "rdb", value_parser = super::commands::persistence_parser())]
+    persistence: Persistence,
 }
 
 fn config(a: &ServeArgs) -> anyhow::Result<Config> {
@@ -108,15 +113,17 @@ pub(crate) fn run_up(args: UpArgs) -> anyhow::Result<()> {
         spec.tls_port = args.tls_port;
         spec.node_port_base = args.node_port_base;
         spec.tls_node_port_base = args.tls_node_port_base;
+        spec.persistence = args.persistence;
         let info = service
             .ensure_cache(spec)
             .await
             .context("cannot start the cache `local`")?;
         let (key, _) = service.keys("local").context("no keys")?;
         println!(
-            "cache      local ({} tier, engine {}, {} nodes)",
+            "cache      local ({} tier, engine {}, persistence {}, {} nodes)",
             info.spec.tier,
             info.spec.engine,
+            info.spec.persistence,
             info.nodes.len()
         );
         println!("endpoint   {} (TLS {})", info.endpoint, info.tls_endpoint);
