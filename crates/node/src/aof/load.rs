@@ -1,6 +1,7 @@
 //! Recovery at start with `appendonly yes`: the base (an RDB file, or commands),
 //! then each incremental file replayed through dispatch as a client that may
-//! write, replies discarded — before anyone is served.
+//! write, replies discarded — before anyone is served. Files of commands are
+//! streamed (`reader`), never read whole.
 //!
 //! The last file may end in the middle of a command (the node was killed while
 //! appending): with `aof-load-truncated yes` (the default, as in Redis) the
@@ -9,12 +10,13 @@
 //! start with an error naming the file and the byte offset.
 
 use super::manifest::Manifest;
+use super::reader::{corrupt, CommandReader, Next};
 use crate::client::Client;
 use crate::config::Settings;
 use crate::dispatch::{self, Flow};
 use crate::server::{unix_ms, Clock, Shared};
-use anyhow::{anyhow, bail, Context};
-use ferrocache_resp::{parse_request, ParseLimits, Protocol, ReplyBuf, Request, Spans};
+use anyhow::{bail, Context};
+use ferrocache_resp::{Protocol, ReplyBuf};
 use std::io::Read;
 use std::path::Path;
 use std::sync::atomic::Ordering::Relaxed;
@@ -118,70 +120,54 @@ impl<'s> Loader<'s> {
         self.srv.clients.unregister(self.client.handle.id);
     }
 
-    /// Replays one file of commands; returns its (possibly cut back) length.
+    /// Replays one file of commands, read a chunk at a time; returns its
+    /// (possibly cut back) length.
     fn replay(&mut self, settings: &Settings, path: &Path, last: bool) -> anyhow::Result<u64> {
-        let data =
-            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let limits = ParseLimits {
-            max_bulk_len: usize::MAX,
-            ..ParseLimits::default()
-        };
-        let mut spans = Spans::default();
-        let mut pos = 0usize;
-        // Inside MULTI: where it began, and the commands queued since.
-        let mut multi: Option<(usize, Vec<Vec<Vec<u8>>>)> = None;
-        let corrupt = |at: usize, why: &str| {
-            anyhow!(
-                "Bad file format reading the append only file {} at offset {at}: {why} \
-                 (make a backup of the file, then remove or repair what follows that offset)",
-                path.display()
-            )
-        };
+        let mut reader = CommandReader::open(path)?;
+        // Inside MULTI: where it began, and the commands queued since (kept until
+        // EXEC, as Redis keeps them: a transaction is applied whole or not at all).
+        let mut multi: Option<(u64, Vec<Vec<Vec<u8>>>)> = None;
         let mut guard = Some(dispatch::lock_keyspace(self.srv, settings));
         let mut clock = Clock::start();
-        while pos < data.len() {
-            let rest = &data[pos..];
-            if rest[0] != b'*' {
-                return Err(corrupt(pos, "expected the start of a command ('*')"));
-            }
-            let n = match parse_request(rest, &mut spans, &limits) {
-                Ok(Request::Complete(n)) => n,
-                Ok(Request::Incomplete(_)) => break,
-                Err(e) => return Err(corrupt(pos, &e.to_string())),
+        let end = loop {
+            let (at, argv) = match reader.next()? {
+                Next::Command { at, argv } => (at, argv),
+                Next::End { at } => break at,
             };
-            let mut argv: Vec<&[u8]> = Vec::new();
-            spans.collect(rest, &mut argv);
-            let Some(name) = argv.first() else {
-                return Err(corrupt(pos, "an empty command"));
-            };
+            let name = argv[0];
             if name.eq_ignore_ascii_case(b"multi") {
                 if multi.is_some() {
-                    return Err(corrupt(pos, "MULTI inside MULTI"));
+                    return Err(corrupt(path, at, "MULTI inside MULTI"));
                 }
-                multi = Some((pos, Vec::new()));
+                multi = Some((at, Vec::new()));
             } else if name.eq_ignore_ascii_case(b"exec") {
                 let Some((_, queued)) = multi.take() else {
-                    return Err(corrupt(pos, "EXEC without MULTI"));
+                    return Err(corrupt(path, at, "EXEC without MULTI"));
                 };
                 for cmd in &queued {
                     let args: Vec<&[u8]> = cmd.iter().map(Vec::as_slice).collect();
                     self.run(settings, &mut guard, &mut clock, &args)
-                        .map_err(|why| corrupt(pos, &why))?;
+                        .map_err(|why| corrupt(path, at, &why))?;
                 }
             } else if let Some((_, queued)) = multi.as_mut() {
                 queued.push(argv.iter().map(|a| a.to_vec()).collect());
             } else {
                 self.run(settings, &mut guard, &mut clock, &argv)
-                    .map_err(|why| corrupt(pos, &why))?;
+                    .map_err(|why| corrupt(path, at, &why))?;
             }
-            pos += n;
-        }
+        };
         drop(guard);
+        let len = reader.len();
+        drop(reader);
         // Where the last whole command (or whole transaction) ends.
-        let good = multi.as_ref().map_or(pos, |(start, _)| *start);
-        if good < data.len() {
+        let good = multi.as_ref().map_or(end, |(start, _)| *start);
+        if good < len {
             if !last {
-                return Err(corrupt(good, "the file ends in the middle of a command"));
+                return Err(corrupt(
+                    path,
+                    good,
+                    "the file ends in the middle of a command",
+                ));
             }
             if !settings.aof.load_truncated {
                 bail!(
@@ -193,19 +179,18 @@ impl<'s> Loader<'s> {
             tracing::warn!(
                 "!!! Warning: short read while loading the AOF file {}!!! \
                  AOF loaded anyway because aof-load-truncated is enabled; \
-                 the file is cut back to offset {good} (of {})",
+                 the file is cut back to offset {good} (of {len})",
                 path.display(),
-                data.len()
             );
             let f = std::fs::OpenOptions::new()
                 .write(true)
                 .open(path)
                 .with_context(|| format!("cannot open {} to truncate it", path.display()))?;
-            f.set_len(good as u64)
+            f.set_len(good)
                 .and_then(|_| f.sync_all())
                 .with_context(|| format!("cannot truncate {}", path.display()))?;
         }
-        Ok(good as u64)
+        Ok(good)
     }
 
     /// Runs one command without admission checks (the file is trusted as Redis

@@ -7,13 +7,22 @@
 //! replica receives and what the AOF records can never disagree.
 //!
 //! - `manifest`: file names and the manifest's text format;
-//! - `writer`: the task that appends the stream to the incremental file, fsyncs
-//!   (always / everysec / no), and rewrites (a new RDB base off the event loop);
+//! - `writer`: the task that follows the stream and keeps its data commands;
+//! - `append`: appending them to the incremental file and fsyncing it (always /
+//!   everysec / no, group commit);
+//! - `rewrite`: a new RDB base off the event loop while the writer runs, then the
+//!   manifest switch;
+//! - `files`: what the writer starts with, and a fresh AOF written synchronously;
 //! - `load`: recovery at start (base, then the incremental files replayed through
-//!   dispatch), tolerating a truncated tail and refusing corruption.
+//!   dispatch), tolerating a truncated tail and refusing corruption;
+//! - `reader`: files of commands read in bounded chunks for `load`.
 
+mod append;
+mod files;
 mod load;
 mod manifest;
+mod reader;
+mod rewrite;
 mod writer;
 
 pub use load::load_at_start;
@@ -129,7 +138,7 @@ impl Aof {
 /// complete AOF directory from the data as it is.
 pub fn rewrite_offline(srv: &Shared) {
     let s = &srv.aof.stats;
-    let result = writer::rewrite_offline(srv);
+    let result = files::rewrite_offline(srv);
     let took = (unix_ms() / 1000).saturating_sub(s.rewrite_started_ms.load(Relaxed) / 1000);
     s.last_rewrite_secs.store(took as i64, Relaxed);
     match result {
@@ -173,7 +182,7 @@ pub fn start_at_boot(srv: &Arc<Shared>) -> anyhow::Result<()> {
     if !settings.aof.enabled {
         return Ok(());
     }
-    let files = writer::open_at_boot(srv, &settings)?;
+    let files = files::open_at_boot(srv, &settings)?;
     spawn(srv, files);
     Ok(())
 }
@@ -197,7 +206,7 @@ pub fn config_changed(srv: &Shared) {
                 let _ = p.task.await;
             }
             if s.aof.is_enabled() {
-                spawn(&s, writer::Files::Enabling);
+                spawn(&s, files::Files::Enabling);
             }
         });
     } else {
@@ -210,7 +219,7 @@ pub fn config_changed(srv: &Shared) {
     }
 }
 
-fn spawn(srv: &Arc<Shared>, files: writer::Files) {
+fn spawn(srv: &Arc<Shared>, files: files::Files) {
     let (tx, rx) = mpsc::unbounded_channel();
     let stop = CancellationToken::new();
     srv.aof.enabled.store(true, Relaxed);

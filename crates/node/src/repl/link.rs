@@ -4,7 +4,10 @@
 //! or a replica whose link broke, continue partially — then load the snapshot if
 //! the primary sends one, and apply the stream as the "master client": its writes
 //! are allowed on a read-only replica and nothing is replied. The stream's bytes
-//! also go into this node's own backlog, so its offsets equal the primary's.
+//! also go into this node's own backlog, so its offsets equal the primary's — a
+//! transaction's only once its EXEC has been applied, as Redis counts a replica's
+//! offset, so the backlog (and with it sub-replicas and the AOF) never holds half
+//! of one.
 //!
 //! The link retries until REPLICAOF NO ONE (or another REPLICAOF) cancels it.
 
@@ -87,6 +90,8 @@ async fn run(
     generation: u64,
 ) {
     let mut master = MasterClient::new(&srv);
+    // Continuing the same stream (a partial resync) continues in its database.
+    master.client.db = srv.repl.lock().applied_db;
     loop {
         set_state(&srv, generation, LinkState::Connecting);
         let session = session(&srv, &host, port, generation, &mut master);
@@ -138,6 +143,9 @@ async fn session(
     let _ = stream.set_nodelay(true);
     let mut buf = BytesMut::with_capacity(64 * 1024);
     let settings = srv.settings();
+    // A transaction cut off by the last link's loss is not in the backlog, so
+    // PSYNC asks for it again from its MULTI: what was queued of it goes.
+    master.discard_transaction();
     command(&mut stream, &mut buf, &["PING"], |r| {
         // NOAUTH is fine here: AUTH follows.
         r.starts_with("+") || r.starts_with("-NOAUTH")
@@ -421,6 +429,9 @@ struct MasterClient {
     out: ReplyBuf,
     /// A GETACK was applied: the primary wants our offset now.
     ack_owed: bool,
+    /// The bytes of a transaction that has begun (MULTI) but not ended: applied
+    /// (queued) but not yet in the backlog.
+    unfed: Vec<u8>,
 }
 
 impl MasterClient {
@@ -442,6 +453,7 @@ impl MasterClient {
             client,
             out: ReplyBuf::new(Protocol::Resp2),
             ack_owed: false,
+            unfed: Vec::new(),
         }
     }
 
@@ -456,7 +468,12 @@ impl MasterClient {
     /// After a full resync the stream starts with no database selected.
     fn reset_db(&mut self) {
         self.client.db = 0;
+        self.discard_transaction();
+    }
+
+    fn discard_transaction(&mut self) {
         self.client.multi = None;
+        self.unfed.clear();
     }
 
     fn close(&self, srv: &Shared) {
@@ -464,8 +481,9 @@ impl MasterClient {
     }
 
     /// Runs the complete commands in `buf` and adds their bytes to this node's
-    /// backlog. Stops after a GETACK, setting `ack_owed`, so the caller answers it
-    /// before applying anything that follows.
+    /// backlog (those of an unfinished transaction once it has ended). Stops after
+    /// a GETACK, setting `ack_owed`, so the caller answers it before applying
+    /// anything that follows.
     fn apply(&mut self, srv: &Arc<Shared>, buf: &mut BytesMut) {
         let settings = srv.settings();
         self.client.settings = settings.clone();
@@ -477,6 +495,8 @@ impl MasterClient {
         let mut guard = None;
         let mut clock = Clock::start();
         let mut pos = 0;
+        // Where the last command after which no transaction was open ends.
+        let mut whole = 0;
         loop {
             let rest = &buf[pos..];
             match parse_request(rest, &mut spans, &limits) {
@@ -487,13 +507,13 @@ impl MasterClient {
                         && argv[0].eq_ignore_ascii_case(b"replconf")
                         && argv[1].eq_ignore_ascii_case(b"getack");
                     if getack {
-                        // The ACK reports the offset before this command, as Redis's does:
-                        // add what came before it, then answer.
-                        feed(srv, &mut guard, &buf[..pos]);
-                        buf.advance(pos);
+                        // Answered before anything after it is applied.
+                        pos += n;
+                        if self.client.multi.is_none() {
+                            whole = pos;
+                        }
+                        self.feed_applied(srv, &mut guard, buf, pos, whole);
                         self.ack_owed = true;
-                        feed(srv, &mut guard, &buf[..n]);
-                        buf.advance(n);
                         drop(guard);
                         srv.repl.publish();
                         return;
@@ -517,32 +537,66 @@ impl MasterClient {
                         self.out.buf.clear();
                     }
                     pos += n;
+                    if self.client.multi.is_none() {
+                        whole = pos;
+                    }
                 }
                 Ok(Request::Incomplete(_)) => break,
                 Err(e) => {
                     tracing::error!("the primary sent a malformed command ({e}); dropping the rest of the buffer");
                     pos = buf.len();
+                    if self.client.multi.is_none() {
+                        whole = pos;
+                    }
                     break;
                 }
             }
         }
-        feed(srv, &mut guard, &buf[..pos]);
-        buf.advance(pos);
+        self.feed_applied(srv, &mut guard, buf, pos, whole);
         drop(guard);
         srv.repl.publish();
+    }
+
+    /// Consumes the `pos` applied bytes of `buf`: into the backlog up to `whole`
+    /// (after what an earlier call held back), the rest (a transaction not ended
+    /// yet) held back.
+    fn feed_applied<'s>(
+        &mut self,
+        srv: &'s Shared,
+        guard: &mut Option<parking_lot::MutexGuard<'s, ferrocache_keyspace::Keyspace>>,
+        buf: &mut BytesMut,
+        pos: usize,
+        whole: usize,
+    ) {
+        if whole > 0 {
+            // No SELECT inside a transaction has run yet (it is queued), so the
+            // client's database is the stream's at `whole`.
+            let held = std::mem::take(&mut self.unfed);
+            feed(srv, guard, &[&held, &buf[..whole]], self.client.db);
+            self.unfed = held;
+            self.unfed.clear();
+        }
+        self.unfed.extend_from_slice(&buf[whole..pos]);
+        buf.advance(pos);
     }
 }
 
 /// Adds applied stream bytes to this node's backlog (keyspace locked first, as
-/// everywhere, so sub-replicas see the same order).
+/// everywhere, so sub-replicas see the same order), with the database the stream
+/// has selected after them.
 fn feed<'s>(
     srv: &'s Shared,
     guard: &mut Option<parking_lot::MutexGuard<'s, ferrocache_keyspace::Keyspace>>,
-    bytes: &[u8],
+    parts: &[&[u8]],
+    db: usize,
 ) {
-    if bytes.is_empty() {
+    if parts.iter().all(|p| p.is_empty()) {
         return;
     }
     let _ks = guard.get_or_insert_with(|| srv.keyspace.lock());
-    srv.repl.lock().feed_raw(bytes);
+    let mut st = srv.repl.lock();
+    for p in parts {
+        st.feed_raw(p);
+    }
+    st.applied_db = db;
 }

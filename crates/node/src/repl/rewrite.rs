@@ -5,6 +5,9 @@
 //!
 //! - relative expiries (SET EX/PX, SETEX, PSETEX, EXPIRE, PEXPIRE, EXPIREAT,
 //!   GETEX) become absolute PXAT/PEXPIREAT times, or DEL when the key is gone;
+//! - RESTORE with a TTL carries the absolute expiry with ABSTTL (as Redis
+//!   propagates it), or becomes DEL when REPLACE removed the key and the TTL had
+//!   already passed;
 //! - INCRBYFLOAT becomes SET … KEEPTTL and HINCRBYFLOAT becomes HSET of the result,
 //!   so float formatting can never differ;
 //! - served blocking pops (BLPOP …) become the plain pop of the key in the reply,
@@ -51,6 +54,11 @@ pub fn effect(
         "getex" => match expire_at {
             Some(at) if at != 0 => feed(&[b"PEXPIREAT", key, num.format(at).as_bytes()]),
             Some(_) => feed(&[b"PERSIST", key]),
+            None => feed(&[b"DEL", key]),
+        },
+        "restore" => match expire_at {
+            Some(at) if at != 0 => restore_absolute(argv, num.format(at).as_bytes(), feed),
+            Some(_) => feed(argv),
             None => feed(&[b"DEL", key]),
         },
         "incrbyfloat" => match db.get_ref(key, now_ms) {
@@ -106,6 +114,19 @@ pub fn effect(
     }
 }
 
+/// RESTORE with its TTL argument replaced by the absolute expiry `at`, every
+/// other option kept, and ABSTTL added when it was not there (at the end, where
+/// Redis puts it).
+fn restore_absolute(argv: &[&[u8]], at: &[u8], mut feed: impl FnMut(&[&[u8]])) {
+    let mut cmd: Vec<&[u8]> = Vec::with_capacity(argv.len() + 1);
+    cmd.extend_from_slice(argv);
+    cmd[2] = at;
+    if !argv[4..].iter().any(|a| eq(a, "absttl")) {
+        cmd.push(b"ABSTTL");
+    }
+    feed(&cmd);
+}
+
 /// The strings in a reply, in order: a bulk string, or the strings of an array,
 /// set or map (RESP2 or RESP3), one level deep.
 fn reply_strings(reply: &[u8]) -> Vec<Vec<u8>> {
@@ -139,4 +160,103 @@ fn served_mpop(_name: &str, reply: &[u8]) -> (Vec<Vec<u8>>, Option<usize>) {
         _ => None,
     };
     (key, count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferrocache_keyspace::Entry;
+
+    const NOW: u64 = 1_700_000_000_000;
+
+    /// The commands `effect` feeds for RESTORE `argv`, run against `db`.
+    fn fed(argv: &[&str], db: &Db) -> Vec<Vec<String>> {
+        let argv: Vec<&[u8]> = argv.iter().map(|a| a.as_bytes()).collect();
+        let mut out = Vec::new();
+        effect("restore", &argv, b"+OK\r\n", db, NOW, |c| {
+            out.push(
+                c.iter()
+                    .map(|a| String::from_utf8_lossy(a).into_owned())
+                    .collect(),
+            )
+        });
+        out
+    }
+
+    fn db_with(key: &str, expire_at: u64) -> Db {
+        let mut db = Db::default();
+        db.insert_entry(
+            key.as_bytes(),
+            Entry {
+                value: Value::string(b"v"),
+                expire_at,
+                lru: 0,
+            },
+        );
+        db
+    }
+
+    fn strs(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn restore_with_a_relative_ttl_carries_the_absolute_expiry() {
+        let at = NOW + 5000;
+        let db = db_with("k", at);
+        let got = fed(
+            &[
+                "RESTORE", "k", "5000", "PAYLOAD", "REPLACE", "IDLETIME", "7",
+            ],
+            &db,
+        );
+        let want = [
+            "RESTORE",
+            "k",
+            &at.to_string(),
+            "PAYLOAD",
+            "REPLACE",
+            "IDLETIME",
+            "7",
+            "ABSTTL",
+        ];
+        assert_eq!(got, vec![strs(&want)]);
+    }
+
+    #[test]
+    fn restore_keeps_freq_and_an_existing_absttl() {
+        let at = NOW + 90_000;
+        let db = db_with("k", at);
+        let got = fed(
+            &["restore", "k", &at.to_string(), "P", "absttl", "FREQ", "3"],
+            &db,
+        );
+        assert_eq!(
+            got,
+            vec![strs(&[
+                "restore",
+                "k",
+                &at.to_string(),
+                "P",
+                "absttl",
+                "FREQ",
+                "3"
+            ])]
+        );
+    }
+
+    #[test]
+    fn restore_without_a_ttl_is_its_own_effect() {
+        let db = db_with("k", 0);
+        let got = fed(&["RESTORE", "k", "0", "P", "REPLACE"], &db);
+        assert_eq!(got, vec![strs(&["RESTORE", "k", "0", "P", "REPLACE"])]);
+    }
+
+    #[test]
+    fn restore_that_replaced_a_key_with_a_past_ttl_is_a_del() {
+        // REPLACE removed the old key and the TTL had already passed: no key.
+        let db = Db::default();
+        let got = fed(&["RESTORE", "k", "1", "P", "REPLACE", "ABSTTL"], &db);
+        assert_eq!(got, vec![strs(&["DEL", "k"])]);
+    }
 }

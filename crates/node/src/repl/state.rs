@@ -92,6 +92,9 @@ pub struct ReplState {
     backlog: Option<Backlog>,
     /// The database the stream last selected (None: the next command needs SELECT).
     stream_db: Option<usize>,
+    /// On a replica: the database its primary's stream has selected at the
+    /// backlog's end (an AOF file that starts there must select it first).
+    pub applied_db: usize,
     /// Inside EXEC: a MULTI is owed before the first write, and an EXEC after.
     exec: ExecWrap,
     pub replicas: BTreeMap<u64, ReplicaInfo>,
@@ -219,6 +222,7 @@ impl ReplState {
         self.offset = offset;
         self.backlog = Some(Backlog::new(backlog_size, offset));
         self.stream_db = None;
+        self.applied_db = 0;
     }
 
     /// A primary changed its replication ID (PSYNC answered +CONTINUE with a new
@@ -320,6 +324,7 @@ impl Default for Repl {
                 offset: 0,
                 backlog: None,
                 stream_db: None,
+                applied_db: 0,
                 exec: ExecWrap::None,
                 replicas: BTreeMap::new(),
                 link: None,
