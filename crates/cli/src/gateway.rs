@@ -60,6 +60,24 @@ pub(crate) struct GatewayArgs {
     /// Where a self-signed certificate is generated (and reused) when none is given.
     #[arg(long, default_value = "./data")]
     dir: PathBuf,
+    /// Node I's handoff socket (its `ferrocache node --handoff-socket`), as I=PATH
+    /// (repeatable): idle plain connections routed to that node are handed over to
+    /// it, which then serves them directly (docs/gateway.md).
+    #[arg(long = "node-handoff", value_name = "I=PATH", value_parser = parse_handoff)]
+    node_handoff: Vec<(usize, PathBuf)>,
+}
+
+fn parse_handoff(s: &str) -> Result<(usize, PathBuf), String> {
+    let (i, path) = s
+        .split_once('=')
+        .ok_or_else(|| format!("'{s}': expected I=PATH, e.g. 0=/run/node0.sock"))?;
+    let i = i
+        .parse()
+        .map_err(|_| format!("'{s}': the node index must be a number"))?;
+    if path.is_empty() {
+        return Err(format!("'{s}': the socket path is empty"));
+    }
+    Ok((i, PathBuf::from(path)))
 }
 
 /// Durations as operators write them: `500ms`, `10s`, `10m`, `1h`; a bare number is
@@ -111,7 +129,18 @@ fn gateway_config(args: GatewayArgs) -> anyhow::Result<Config> {
             identity,
         })
     };
+    let mut handoff = vec![None; args.nodes.len()];
+    for (i, path) in args.node_handoff {
+        let slot = handoff.get_mut(i).with_context(|| {
+            format!(
+                "--node-handoff {i}=…: there are only {} nodes",
+                args.nodes.len()
+            )
+        })?;
+        *slot = Some(path);
+    }
     let mut config = Config::new(args.nodes);
+    config.handoff = handoff;
     config.bind = args.bind;
     config.port = args.port;
     config.node_port_base = args.node_port_base;

@@ -110,6 +110,10 @@ struct NodeArgs {
     /// Any other option, as NAME=VALUE (repeatable), e.g. --set timeout=300.
     #[arg(long = "set", value_name = "NAME=VALUE")]
     set: Vec<String>,
+    /// A Unix socket on which a gateway on this machine hands client connections
+    /// over, so that the node serves them directly (see docs/gateway.md).
+    #[arg(long, value_name = "PATH")]
+    handoff_socket: Option<PathBuf>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -181,7 +185,10 @@ fn run_node(args: NodeArgs) -> anyhow::Result<()> {
     let config = node_config(&args)?;
     let runtime = node_runtime()?;
     runtime.block_on(async move {
-        let node = ferrocache_node::Node::bind(config).await?;
+        let mut node = ferrocache_node::Node::bind(config).await?;
+        if let Some(path) = args.handoff_socket {
+            node = node.with_handoff_socket(path);
+        }
         let stop = node.shutdown_token();
         tokio::spawn(async move {
             wait_for_signal().await;

@@ -1,7 +1,9 @@
 //! `--persistence` end to end on the real `ferrocache up`: what each mode sets on the
 //! nodes of both engines, that an `aof-always` cache keeps every acknowledged write
 //! through a SIGKILL of its node and a restart of the service, that `none` comes back
-//! empty, and that a bad value is refused with nothing created.
+//! empty (also after an export or an import), that an import into an `aof` cache
+//! replaces what every node keeps on disk, and that a bad value is refused with
+//! nothing created.
 
 #[allow(dead_code)]
 #[path = "control/load.rs"]
@@ -10,10 +12,11 @@ mod load;
 #[path = "control/support.rs"]
 mod support;
 
-use ferrocache_testkit::{poll_until, Frame, RespConn, TempDir};
+use ferrocache_testkit::{poll_until, Frame, RedisServer, RespConn, Server, TempDir};
 use load::Writer;
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 use support::{addr, Up, BIN};
@@ -276,4 +279,226 @@ fn bad_persistence_refused_aof_everysec_rdb_default() {
     let key = up.key("primary");
     assert_eq!(config_get(up.node_base, &key, "save"), "60 1");
     assert_eq!(config_get(up.node_base, &key, "appendonly"), "no");
+}
+
+fn ok(c: &mut RespConn, args: &[&str]) {
+    assert_eq!(c.cmd(args).unwrap(), Frame::Simple("OK".into()), "{args:?}");
+}
+
+/// The data the import tests expect: `x` (in the exported file), not `y` (written
+/// after the export).
+fn assert_only_x(c: &mut RespConn, what: &str) {
+    assert_eq!(
+        c.cmd(&["GET", "x"]).unwrap(),
+        Frame::Bulk("1".into()),
+        "{what}"
+    );
+    assert_eq!(
+        c.cmd(&["EXISTS", "y"]).unwrap(),
+        Frame::Integer(0),
+        "{what}"
+    );
+    assert_eq!(c.cmd(&["DBSIZE"]).unwrap(), Frame::Integer(1), "{what}");
+}
+
+fn file_names(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+/// Every node of the standard cache `local` up, with its replica caught up.
+fn all_synced(up: &Up) -> bool {
+    let c = up.get("/caches/local");
+    c["nodes"].as_array().is_some_and(|nodes| {
+        nodes
+            .iter()
+            .all(|n| n["health"] == "up" && (n["role"] == "primary" || n["lag"] == 0))
+    })
+}
+
+/// What a node's AOF directory holds, loaded by a redis-server of its own (both
+/// engines write Redis's multi-part layout): the copy keeps the cache's files intact.
+fn assert_aof_holds_only_x(aof_dir: &Path, what: &str) {
+    let copy = TempDir::new("aof-copy").unwrap();
+    let into = copy.path().join("appendonlydir");
+    std::fs::create_dir(&into).unwrap();
+    for name in file_names(aof_dir) {
+        std::fs::copy(aof_dir.join(&name), into.join(&name)).unwrap();
+    }
+    let server = RedisServer::start_with(&[
+        "--dir",
+        copy.path().to_str().unwrap(),
+        "--appendonly",
+        "yes",
+    ])
+    .unwrap();
+    assert_only_x(&mut RespConn::connect(server.addr()).unwrap(), what);
+}
+
+/// A standard `aof` cache: `x` written, exported, `y` written; a truncated copy of
+/// the export is refused with `x` and `y` kept; the export imported: only `x` is served — through the endpoint and by each node — and only `x` is in
+/// each node's AOF on disk; it stays so after the service and every node restart
+/// and after a SIGKILL of the primary.
+fn import_into_aof(engine: &str) {
+    let dir = TempDir::new("persist-import-aof").unwrap();
+    let mut up = Up::start(&dir, engine, &["--persistence", "aof"]);
+    assert_eq!(up.show()["spec"]["persistence"], "aof");
+    let key = up.key("primary");
+    let mut c = up.connect();
+    ok(&mut c, &["SET", "x", "1"]);
+    let file = dir.path().join("x.rdb");
+    up.cli(&["export", "local", file.to_str().unwrap()]);
+    ok(&mut c, &["SET", "y", "2"]);
+
+    // A file the primary cannot load: refused, and the AOF set aside is put back;
+    // the node's exit at start is the import's to handle, not a failover.
+    let epoch = up.show()["epoch"].clone();
+    let bytes = std::fs::read(&file).unwrap();
+    let cut = dir.path().join("cut.rdb");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let out = Command::new(BIN)
+        .args(["import", "local", cut.to_str().unwrap()])
+        .args(["--api", &format!("http://{}", up.api)])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a truncated file was imported");
+    assert!(stderr.contains("the previous data is back"), "{stderr}");
+    let mut c = serving(up.endpoint, &key);
+    assert_eq!(
+        c.cmd(&["DBSIZE"]).unwrap(),
+        Frame::Integer(2),
+        "x and y back"
+    );
+    assert!(
+        poll_until(RESTART_DEADLINE, || all_synced(&up)),
+        "{}",
+        up.show()
+    );
+    assert_eq!(up.show()["epoch"], epoch, "no failover");
+
+    let imported = up.cli(&["import", "local", file.to_str().unwrap()]);
+    assert_eq!(imported["keys"].as_u64(), Some(1), "{imported}");
+
+    assert_only_x(&mut serving(up.endpoint, &key), "endpoint after the import");
+    assert!(
+        poll_until(RESTART_DEADLINE, || all_synced(&up)),
+        "{}",
+        up.show()
+    );
+    for i in 0..2 {
+        let direct = up.node_base + i;
+        assert_only_x(&mut serving(direct, &key), &format!("node {i}"));
+        // The primary got it at run time; restarts take it from the command line.
+        assert_eq!(config_get(direct, &key, "appendonly"), "yes", "node {i}");
+    }
+
+    // What each node would load at its next start.
+    up.stop();
+    let nodes = dir.path().join("caches/local");
+    for i in 0..2 {
+        let node_dir = nodes.join(format!("node-{i}"));
+        assert_aof_holds_only_x(&node_dir.join("appendonlydir"), &format!("node {i}'s AOF"));
+        let files = file_names(&node_dir);
+        assert!(
+            !files.iter().any(|f| f.contains("before-import")),
+            "node {i}: {files:?}"
+        );
+    }
+    // The primary's dump served the import once and went (a replica of redis-server
+    // keeps the file its full sync arrived in; it never loads it with appendonly yes).
+    let files = file_names(&nodes.join("node-0"));
+    assert!(!files.iter().any(|f| f == "dump.rdb"), "{files:?}");
+
+    up.restart();
+    assert_only_x(
+        &mut serving(up.endpoint, &key),
+        "after the service restarted",
+    );
+    assert!(
+        poll_until(RESTART_DEADLINE, || all_synced(&up)),
+        "{}",
+        up.show()
+    );
+
+    // SIGKILL of the primary: the replica takes over, the old primary comes back
+    // from its own AOF as a replica.
+    let (index, pid) = up.primary_pid();
+    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    let back = poll_until(RESTART_DEADLINE, || {
+        let n = &up.show()["nodes"][index];
+        n["pid"].as_u64().is_some_and(|p| p != u64::from(pid)) && all_synced(&up)
+    });
+    assert!(back, "{}", up.show());
+    assert_only_x(&mut serving(up.endpoint, &key), "after the SIGKILL");
+    for i in 0..2 {
+        assert_only_x(
+            &mut serving(up.node_base + i, &key),
+            &format!("node {i} after the SIGKILL"),
+        );
+    }
+}
+
+#[test]
+fn import_into_aof_builtin() {
+    import_into_aof("builtin");
+}
+
+#[test]
+fn import_into_aof_redis() {
+    import_into_aof("redis");
+}
+
+/// A basic `none` cache: an export leaves no snapshot behind, so the killed node comes
+/// back empty; the export imported back is loaded (though the node has no save
+/// schedule) and served, and a later kill finds nothing again.
+fn none_export_and_import(engine: &str) {
+    let dir = TempDir::new("persist-none-export").unwrap();
+    let up = Up::start(&dir, engine, &["--tier", "basic", "--persistence", "none"]);
+    let key = up.key("primary");
+    let node_dir = dir.path().join("caches/local/node-0");
+    let mut c = up.connect();
+    ok(&mut c, &["SET", "x", "1"]);
+    let file = dir.path().join("x.rdb");
+    let exported = up.cli(&["export", "local", file.to_str().unwrap()]);
+    assert!(exported["bytes"].as_u64().unwrap() > 0, "{exported}");
+    let files = file_names(&node_dir);
+    assert!(!files.iter().any(|f| f == "dump.rdb"), "{files:?}");
+
+    kill_node_and_wait_restart(&up, "local");
+    let mut c = serving(up.endpoint, &key);
+    assert_eq!(
+        c.cmd(&["DBSIZE"]).unwrap(),
+        Frame::Integer(0),
+        "no stale dump"
+    );
+
+    let imported = up.cli(&["import", "local", file.to_str().unwrap()]);
+    assert_eq!(imported["keys"].as_u64(), Some(1), "{imported}");
+    let mut c = serving(up.endpoint, &key);
+    assert_eq!(c.cmd(&["GET", "x"]).unwrap(), Frame::Bulk("1".into()));
+    let files = file_names(&node_dir);
+    assert!(
+        !files
+            .iter()
+            .any(|f| f == "dump.rdb" || f.contains("before-import")),
+        "{files:?}"
+    );
+
+    kill_node_and_wait_restart(&up, "local");
+    let mut c = serving(up.endpoint, &key);
+    assert_eq!(c.cmd(&["DBSIZE"]).unwrap(), Frame::Integer(0), "none again");
+}
+
+#[test]
+fn none_export_and_import_builtin() {
+    none_export_and_import("builtin");
+}
+
+#[test]
+fn none_export_and_import_redis() {
+    none_export_and_import("redis");
 }

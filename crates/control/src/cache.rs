@@ -48,6 +48,17 @@ pub struct CacheState {
     pub gateway_maintenance: bool,
 }
 
+/// How one start of a node departs from the usual one.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Starting {
+    /// Options of its command line that differ this once.
+    pub launch: launch::Start,
+    /// An exit before the node answers is the caller's to handle (an import puts the
+    /// previous data back): the health monitor must not take it for a crash as well,
+    /// fail over and start a second process.
+    pub caller_handles_exit: bool,
+}
+
 pub struct CacheRt {
     pub name: String,
     pub spec: CacheSpec,
@@ -221,7 +232,21 @@ impl CacheRt {
         i: usize,
         replica_of: Option<u16>,
     ) -> anyhow::Result<()> {
-        let dir = self.dir.join(format!("node-{i}"));
+        self.start_node_with(ctl, i, replica_of, Starting::default())
+            .await
+    }
+
+    /// `start_node`, with `how` saying how this one start departs from the usual one
+    /// (the next start, by whoever, is the usual one again).
+    pub async fn start_node_with(
+        &self,
+        ctl: &Ctl,
+        i: usize,
+        replica_of: Option<u16>,
+        how: Starting,
+    ) -> anyhow::Result<()> {
+        let start = how.launch;
+        let dir = launch::node_dir(&self.dir, i);
         std::fs::create_dir_all(&dir)?;
         let port = self.state.lock().nodes[i].port;
         let fence = secret::random_hex(16)?;
@@ -232,7 +257,9 @@ impl CacheRt {
         };
         let version = crate::versions::of_node(ctl, &self.name, self.spec.engine, i)?;
         let binary = PathBuf::from(&version.binary);
-        let cmd = launch::node(ctl, &self.spec, &binary, port, &dir, pass, replica_of);
+        let cmd = launch::node(
+            ctl, &self.spec, &binary, port, &dir, pass, replica_of, start,
+        );
         let proc = Arc::new(Proc::spawn(
             cmd,
             &dir.join("node.log"),
@@ -246,7 +273,7 @@ impl CacheRt {
             n.health = Health::Starting;
             n.synced = false;
             n.seen = None;
-            n.maintenance = false;
+            n.maintenance = how.caller_handles_exit;
         }
         ctl.store.set_node_pid(&self.name, i, Some(proc.pid))?;
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
@@ -276,7 +303,21 @@ impl CacheRt {
                 .ok(&["CONFIG", "SET", "requirepass", &ctl.node_password])
                 .await?;
         }
-        tracing::info!(cache = %self.name, node = i, pid = proc.pid, ?replica_of, "node started");
+        if how.caller_handles_exit {
+            let mut st = self.state.lock();
+            let n = &mut st.nodes[i];
+            if n.proc.as_ref().is_some_and(|p| p.pid == proc.pid) {
+                n.maintenance = false;
+            }
+        }
+        // An exit before the flag dropped was not the monitor's: it is the caller's.
+        if how.caller_handles_exit && proc.has_exited() {
+            bail!(
+                "node {i} exited right after its start; see {}",
+                dir.join("node.log").display()
+            );
+        }
+        tracing::info!(cache = %self.name, node = i, pid = proc.pid, ?replica_of, ?start, "node started");
         Ok(())
     }
 
@@ -314,6 +355,7 @@ impl CacheRt {
             &node_ports,
             (&keys.0, &keys.1),
             &admin,
+            &self.dir,
             &gdir,
         );
         let proc = Arc::new(Proc::spawn(

@@ -3,7 +3,7 @@
 use crate::service::Ctl;
 use ferrocache_api::cache::Persistence;
 use ferrocache_api::{CacheSpec, Engine};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use tokio::process::Command;
 
 /// Replication timeouts in seconds, not Redis's 60 s / 10 s: a replica must notice a
@@ -38,8 +38,21 @@ fn persistence_opts(p: Persistence) -> Vec<(&'static str, &'static str)> {
     }
 }
 
+/// How one start of a node departs from its cache's options.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Start {
+    /// The cache's own options: what every restart uses.
+    #[default]
+    Normal,
+    /// `appendonly no` for this start only, so that the node loads dump.rdb: with
+    /// `appendonly yes` both engines read the AOF instead, and redis-server 7.0 ignores
+    /// the dump even when there is no AOF at all. An import starts the primary so and
+    /// turns the AOF on at run time once the data is in (`data::enable_aof`).
+    LoadDump,
+}
+
 /// The options every node of the cache gets, whatever its engine.
-fn node_opts(spec: &CacheSpec, masterauth: &str) -> Vec<(&'static str, String)> {
+fn node_opts(spec: &CacheSpec, masterauth: &str, start: Start) -> Vec<(&'static str, String)> {
     let mut opts: Vec<(&str, String)> = vec![
         ("masterauth", masterauth.into()),
         ("repl-timeout", REPL_TIMEOUT_S.into()),
@@ -51,7 +64,11 @@ fn node_opts(spec: &CacheSpec, masterauth: &str) -> Vec<(&'static str, String)> 
     opts.extend(
         persistence_opts(spec.persistence)
             .into_iter()
-            .map(|(k, v)| (k, v.to_string())),
+            .map(|(k, v)| match (k, start) {
+                // appendfsync stays: CONFIG SET appendonly yes then fsyncs as the cache says.
+                ("appendonly", Start::LoadDump) => (k, "no".to_string()),
+                _ => (k, v.to_string()),
+            }),
     );
     if let Some(m) = &spec.maxmemory {
         opts.push(("maxmemory", m.clone()));
@@ -61,7 +78,9 @@ fn node_opts(spec: &CacheSpec, masterauth: &str) -> Vec<(&'static str, String)> 
 
 /// A node process of `binary` (its version's) listening on 127.0.0.1:`port` with its
 /// data in `dir`, requiring `requirepass` (the service's node password, or a fence
-/// password while a returning node is being made a replica of `replica_of`).
+/// password while a returning node is being made a replica of `replica_of`);
+/// `start` says whether this one start departs from the cache's options.
+#[allow(clippy::too_many_arguments)]
 pub fn node(
     ctl: &Ctl,
     spec: &CacheSpec,
@@ -70,8 +89,9 @@ pub fn node(
     dir: &Path,
     requirepass: &str,
     replica_of: Option<u16>,
+    start: Start,
 ) -> Command {
-    let opts = node_opts(spec, &ctl.node_password);
+    let opts = node_opts(spec, &ctl.node_password, start);
     match spec.engine {
         Engine::Builtin => {
             let mut c = Command::new(binary);
@@ -87,6 +107,9 @@ pub fn node(
             .args(["--requirepass", requirepass]);
             for (k, v) in opts {
                 c.arg("--set").arg(format!("{k}={v}"));
+            }
+            if let Some(socket) = handoff_socket(dir) {
+                c.arg("--handoff-socket").arg(socket);
             }
             c
         }
@@ -128,18 +151,39 @@ pub fn node(
 
 /// The cache's gateway: node i is `127.0.0.1:ports[i]`; the first starts as primary
 /// (the service PUTs the real topology right after start).
+/// Where a builtin node takes connections handed over by its gateway: in its data
+/// directory, unless that path is too long for a Unix socket (108 bytes with the
+/// terminator), in which case the gateway simply proxies.
+pub fn handoff_socket(node_dir: &Path) -> Option<PathBuf> {
+    let p = node_dir.join("handoff.sock");
+    (p.as_os_str().len() < 100).then_some(p)
+}
+
+/// A node's data directory inside its cache's.
+pub fn node_dir(cache_dir: &Path, i: usize) -> PathBuf {
+    cache_dir.join(format!("node-{i}"))
+}
+
 pub fn gateway(
     ctl: &Ctl,
     spec: &CacheSpec,
     node_ports: &[u16],
     keys: (&str, &str),
     admin: &str,
+    cache_dir: &Path,
     dir: &Path,
 ) -> Command {
     let mut c = Command::new(&ctl.config.ferrocache_bin);
     c.arg("gateway");
-    for p in node_ports {
+    for (i, p) in node_ports.iter().enumerate() {
         c.arg("--node").arg(format!("127.0.0.1:{p}"));
+        // Builtin nodes serve idle connections themselves (docs/gateway.md).
+        if spec.engine == Engine::Builtin {
+            if let Some(socket) = handoff_socket(&node_dir(cache_dir, i)) {
+                c.arg("--node-handoff")
+                    .arg(format!("{i}={}", socket.display()));
+            }
+        }
     }
     c.args(["--port", &spec.port.to_string()])
         .args(["--tls-port", &spec.tls_port.to_string()])
@@ -160,9 +204,13 @@ mod tests {
     use ferrocache_api::Tier;
 
     fn opts_of(p: Persistence) -> Vec<(&'static str, String)> {
+        opts_started(p, Start::Normal)
+    }
+
+    fn opts_started(p: Persistence, start: Start) -> Vec<(&'static str, String)> {
         let mut spec = CacheSpec::new("c", Tier::Basic, Engine::Builtin);
         spec.persistence = p;
-        node_opts(&spec, "pw")
+        node_opts(&spec, "pw", start)
             .into_iter()
             .filter(|(k, _)| k.starts_with("save") || k.starts_with("append"))
             .collect()
@@ -196,6 +244,25 @@ mod tests {
                 ("appendonly", "yes"),
                 ("appendfsync", "always")
             ])
+        );
+    }
+
+    #[test]
+    fn load_dump_start_turns_only_the_aof_off() {
+        let o = |v: &[(&'static str, &str)]| -> Vec<(&'static str, String)> {
+            v.iter().map(|(k, v)| (*k, v.to_string())).collect()
+        };
+        assert_eq!(
+            opts_started(Persistence::AofAlways, Start::LoadDump),
+            o(&[
+                ("save", ""),
+                ("appendonly", "no"),
+                ("appendfsync", "always")
+            ])
+        );
+        assert_eq!(
+            opts_started(Persistence::Rdb, Start::LoadDump),
+            opts_of(Persistence::Rdb)
         );
     }
 }

@@ -89,6 +89,7 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> {
     let mut m = shared.metrics.snapshot();
     m["epoch"] = json!(shared.topology().epoch);
     m["switch_in_progress"] = json!(shared.switch.lock().await.is_some());
+    m["connections"]["handed_off"] = json!(shared.links.all().map(|l| l.adopted()).sum::<usize>());
     Json(m)
 }
 
@@ -117,6 +118,19 @@ async fn put_topology(
         )));
     }
     let primary = resolve(&new.shards[0].primary).map_err(bad)?;
+    // Endpoint connections a former primary serves directly come back, to follow
+    // the new one (it also stops getting leases, so they cannot run there meanwhile).
+    if let Some(old) = shared
+        .routes
+        .current(RouteKey::Endpoint)
+        .and_then(|r| r.target)
+    {
+        if old != primary {
+            if let Some(link) = shared.links.get(old) {
+                link.release(Some(ferrocache_handoff::Via::Endpoint));
+            }
+        }
+    }
     retarget(&shared, RouteKey::Endpoint, primary);
     for (i, node) in new.nodes.iter().enumerate() {
         retarget(&shared, RouteKey::Node(i), resolve(node).map_err(bad)?);
@@ -196,6 +210,30 @@ async fn switch_start(
     }
     tracing::info!(shard = body.shard, %from, to = %body.target, "switch started: holding");
     let deadline = tokio::time::Instant::now() + shared.config.hold_deadline / 2;
+    // Connections the shard's nodes serve directly come back first (each at a command
+    // boundary); from then on they are held and moved like every other.
+    let links: Vec<_> = {
+        let topo = shared.topology();
+        let shard = &topo.shards[body.shard];
+        std::iter::once(&shard.primary)
+            .chain(&shard.replicas)
+            .filter_map(|n| resolve(n).ok())
+            .filter_map(|a| shared.links.get(a).cloned())
+            .collect()
+    };
+    for l in &links {
+        l.release(None);
+    }
+    let mut out = 0;
+    for l in &links {
+        out += l.wait_returned(deadline).await;
+    }
+    if out > 0 {
+        tracing::warn!(
+            connections = out,
+            "some connections were not given back by their node in time"
+        );
+    }
     let unsettled = shared.routes.wait_settled(&held, deadline).await;
     let (_, connections) = shared.routes.unsettled(&held);
     let drain_ms = started.elapsed().as_secs_f64() * 1000.0;

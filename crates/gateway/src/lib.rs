@@ -9,6 +9,7 @@
 
 mod admin;
 mod command;
+mod handoff;
 mod listener;
 mod maint;
 mod metrics;
@@ -54,6 +55,9 @@ pub struct Config {
     /// The longest a request is held before it is answered with an error.
     pub hold_deadline: Duration,
     pub tls: Option<TlsConfig>,
+    /// Node i's handoff socket (`ferrocache node --handoff-socket`), if it has one:
+    /// idle plain connections are then handed over to it (docs/gateway.md).
+    pub handoff: Vec<Option<std::path::PathBuf>>,
 }
 
 /// The TLS ports and identity.
@@ -81,6 +85,7 @@ impl Config {
             idle_timeout: Duration::from_secs(600),
             hold_deadline: Duration::from_secs(10),
             tls: None,
+            handoff: Vec::new(),
         }
     }
 }
@@ -102,6 +107,10 @@ pub(crate) struct Shared {
     /// The endpoint's ports, where a `MOVING` notice sends direct-port clients.
     pub endpoint_port: u16,
     pub tls_endpoint_port: Option<u16>,
+    /// Handoff links of the nodes that have a handoff socket.
+    pub links: handoff::Links,
+    /// Every connection's task, so that shutdown can wait for them.
+    pub sessions: TaskTracker,
 }
 
 impl Shared {
@@ -211,7 +220,27 @@ impl Gateway {
             .await
             .with_context(|| format!("cannot listen on {} (admin API)", config.admin_addr))?;
         addrs.admin = admin.local_addr()?;
+        if config.handoff.len() > config.nodes.len() {
+            anyhow::bail!(
+                "{} handoff sockets for {} nodes",
+                config.handoff.len(),
+                config.nodes.len()
+            );
+        }
+        let links = handoff::Links::new(
+            config
+                .handoff
+                .iter()
+                .enumerate()
+                .filter_map(|(i, p)| {
+                    let p = p.clone()?;
+                    Some(Arc::new(handoff::NodeLink::new(i, node_addrs[i], p)))
+                })
+                .collect(),
+        );
         let shared = Arc::new(Shared {
+            links,
+            sessions: TaskTracker::new(),
             routes: Routes::new(node_addrs.first().copied(), &node_addrs),
             topology: Mutex::new(topology),
             metrics: Default::default(),
@@ -243,13 +272,12 @@ impl Gateway {
 
     /// Serves until the shutdown token is cancelled, then closes every connection.
     pub async fn serve(self) -> anyhow::Result<()> {
-        let tasks = TaskTracker::new();
+        let tasks = self.shared.sessions.clone();
+        for link in self.shared.links.all() {
+            tokio::spawn(handoff::run(self.shared.clone(), link.clone()));
+        }
         for port in self.ports {
-            tokio::spawn(listener::accept_loop(
-                self.shared.clone(),
-                port,
-                tasks.clone(),
-            ));
+            tokio::spawn(listener::accept_loop(self.shared.clone(), port));
         }
         let stop = self.shared.shutdown.clone();
         let app = admin::router(self.shared.clone());

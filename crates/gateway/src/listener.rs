@@ -2,7 +2,7 @@
 //! TLS): the maxclients check, the TLS handshake, and starting the session.
 
 use crate::route::RouteKey;
-use crate::session::{ClientRead, ClientWrite, Session};
+use crate::session::{ClientConn, ClientRead, ClientWrite, Session};
 use crate::Shared;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -11,7 +11,6 @@ use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
-use tokio_util::task::TaskTracker;
 
 /// A bound port and what its connections reach.
 pub(crate) struct Port {
@@ -22,7 +21,8 @@ pub(crate) struct Port {
 
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
-pub(crate) async fn accept_loop(shared: Arc<Shared>, port: Port, tasks: TaskTracker) {
+pub(crate) async fn accept_loop(shared: Arc<Shared>, port: Port) {
+    let tasks = shared.sessions.clone();
     loop {
         let accepted = tokio::select! {
             _ = shared.shutdown.cancelled() => return,
@@ -52,11 +52,7 @@ pub(crate) async fn accept_loop(shared: Arc<Shared>, port: Port, tasks: TaskTrac
             .metrics
             .connections_total
             .fetch_add(1, Ordering::Relaxed);
-        shared
-            .metrics
-            .connections_current
-            .fetch_add(1, Ordering::Relaxed);
-        let guard = ClientCount(shared.clone());
+        let guard = ClientCount::counted(&shared);
         let shared = shared.clone();
         let tls = port.tls.clone();
         let route = port.route;
@@ -72,16 +68,19 @@ pub(crate) async fn accept_loop(shared: Arc<Shared>, port: Port, tasks: TaskTrac
             .zip(endpoint_port)
             .map(|(a, p)| SocketAddr::new(a.ip(), p));
         tasks.spawn(async move {
-            let _guard = guard;
             let Some((rd, wr)) = split(stream, tls).await else {
                 return;
             };
             let Some((id, slot, rx)) = shared.routes.register(route) else {
                 return;
             };
-            Session::new(shared, id, slot, rx, rd, wr, moving_to)
-                .run()
-                .await;
+            let client = ClientConn {
+                rd,
+                wr,
+                moving_to,
+                count: guard,
+            };
+            Session::new(shared, id, slot, rx, client).run().await;
         });
     }
 }
@@ -91,13 +90,16 @@ async fn split(stream: TcpStream, tls: Option<TlsAcceptor>) -> Option<(ClientRea
     match tls {
         None => {
             let (r, w) = stream.into_split();
-            Some((Box::new(r), Box::new(w)))
+            Some((ClientRead::Tcp(r), ClientWrite::Tcp(w)))
         }
         Some(acceptor) => {
             match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
                 Ok(Ok(s)) => {
                     let (r, w) = tokio::io::split(s);
-                    Some((Box::new(r), Box::new(w)))
+                    Some((
+                        ClientRead::Other(Box::new(r)),
+                        ClientWrite::Other(Box::new(w)),
+                    ))
                 }
                 Ok(Err(e)) => {
                     tracing::debug!("TLS handshake failed: {e}");
@@ -123,8 +125,26 @@ async fn refuse(stream: TcpStream, tls: Option<TlsAcceptor>) {
     }
 }
 
-/// Keeps the client count right however the session ends.
-struct ClientCount(Arc<Shared>);
+/// Keeps the client count right however the connection ends (here, or on the node
+/// it was handed over to).
+pub(crate) struct ClientCount(Arc<Shared>);
+
+impl ClientCount {
+    /// Counts a connection already counted in `clients` (the maxclients check did).
+    fn counted(shared: &Arc<Shared>) -> ClientCount {
+        shared
+            .metrics
+            .connections_current
+            .fetch_add(1, Ordering::Relaxed);
+        ClientCount(shared.clone())
+    }
+
+    /// Counts a connection from now on.
+    pub(crate) fn new(shared: &Arc<Shared>) -> ClientCount {
+        shared.clients.fetch_add(1, Ordering::AcqRel);
+        ClientCount::counted(shared)
+    }
+}
 
 impl Drop for ClientCount {
     fn drop(&mut self) {

@@ -27,6 +27,9 @@ pub struct Metrics {
     pub blocking_reissued: AtomicU64,
     /// Connections whose WATCH was broken by a switch (their EXEC answers null).
     pub watches_broken: AtomicU64,
+    /// Connections handed over to their node, and given back by it.
+    pub handoffs: AtomicU64,
+    pub handbacks: AtomicU64,
     holds: AtomicU64,
     hold_total_us: AtomicU64,
     hold_max_us: AtomicU64,
@@ -116,6 +119,8 @@ impl Metrics {
                 "total": g(&self.connections_total),
                 "rejected_maxclients": g(&self.connections_rejected_maxclients),
                 "closed_idle": g(&self.connections_closed_idle),
+                "handoffs": g(&self.handoffs),
+                "handbacks": g(&self.handbacks),
             },
             "requests": {
                 "forwarded": g(&self.requests_forwarded),

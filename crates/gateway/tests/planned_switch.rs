@@ -241,18 +241,35 @@ fn publisher(
 
 #[test]
 fn planned_switch_under_pipelined_load_costs_no_error_and_no_write() {
-    switch_under_load(Pair::start());
+    let pair = Pair::start();
+    let gw = TestGateway::start(common::config(pair.nodes()));
+    switch_under_load(&pair, &gw);
 }
 
 /// The same switch between two ferrocache nodes: the endpoint speaks only RESP to
 /// its nodes, so what holds for redis-server holds for ours.
 #[test]
 fn planned_switch_over_ferrocache_nodes_costs_no_error_and_no_write() {
-    switch_under_load(Pair::builtin());
+    let pair = Pair::builtin();
+    let gw = TestGateway::start(common::config(pair.nodes()));
+    switch_under_load(&pair, &gw);
 }
 
-fn switch_under_load<S: Server>(pair: Pair<S>) {
-    let gw = TestGateway::start(common::config(pair.nodes()));
+/// The same again with connections handed over to the nodes: before the switch the
+/// primary serves them directly; the switch takes them back (the blocked BLPOP
+/// unrun), moves them, and they are handed over to the new primary afterwards.
+#[test]
+fn planned_switch_with_handed_over_connections_costs_no_error_and_no_write() {
+    let pair = Pair::builtin();
+    let gw = TestGateway::start(common::with_handoff(common::config(pair.nodes()), &pair));
+    switch_under_load(&pair, &gw);
+    let m = gw.metrics();
+    let c = &m["connections"];
+    assert!(c["handoffs"].as_u64().unwrap() > 0, "{m}");
+    assert!(c["handbacks"].as_u64().unwrap() > 0, "{m}");
+}
+
+fn switch_under_load<S: Server>(pair: &Pair<S>, gw: &TestGateway) {
     let ep = gw.endpoint();
 
     let mut setup = gw.connect();
@@ -305,7 +322,7 @@ fn switch_under_load<S: Server>(pair: Pair<S>) {
         .started
         .load(Ordering::SeqCst)
         == n_threads));
-    let (started, finished) = planned_switch(&gw, &pair, 1);
+    let (started, finished) = planned_switch(gw, pair, 1);
     phase.switched.store(true, Ordering::SeqCst);
     let went_on = poll_until(DEADLINE * 2, || {
         phase.done_after.load(Ordering::SeqCst) >= n_threads

@@ -57,6 +57,8 @@ pub struct Client {
     /// This is the link to our own primary: its writes are allowed on a read-only
     /// replica and its replies are not sent.
     pub is_master: bool,
+    /// Handed over by the gateway: what it brought along.
+    pub adopted: Option<crate::handoff::Adopted>,
 }
 
 /// REPLCONF and PSYNC as received from a replica, before the connection is handed
@@ -99,6 +101,7 @@ impl Client {
             blocked: None,
             replconf: ReplConf::default(),
             is_master: false,
+            adopted: None,
         }
     }
     pub fn subscription_count(&self) -> usize {

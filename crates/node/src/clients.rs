@@ -49,6 +49,11 @@ pub struct ClientHandle {
     /// `ROLE_NORMAL`, `ROLE_REPLICA` (a replica's feed) or `ROLE_MASTER` (this
     /// node's link to its primary): CLIENT LIST flags and CLIENT KILL TYPE.
     pub role: std::sync::atomic::AtomicU8,
+    /// An adopted connection asked back by the gateway (`handoff`).
+    pub release: AtomicBool,
+    /// This connection's own idle timeout (adopted ones carry the endpoint's);
+    /// `u64::MAX`: the node's `timeout`.
+    pub idle_timeout_ms: AtomicU64,
     pub tx: mpsc::UnboundedSender<Delivery>,
 }
 
@@ -62,6 +67,10 @@ impl ClientHandle {
         // One wake-up for a task waiting to read, one for a task stuck writing.
         let _ = self.tx.send(Delivery::Wake);
         self.kill.notify_one();
+    }
+    /// Wakes the connection's task to look at its flags.
+    pub fn wake(&self) {
+        let _ = self.tx.send(Delivery::Wake);
     }
     pub fn is_pubsub(&self) -> bool {
         self.subscriptions.load(Relaxed) + self.psubscriptions.load(Relaxed) > 0

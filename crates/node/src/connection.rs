@@ -5,8 +5,10 @@
 use crate::client::Client;
 use crate::clients::{ClientHandle, Delivery};
 use crate::dispatch::{self, Flow};
+use crate::handoff::{Adopted, Outgoing};
 use crate::server::{unix_ms, Clock, Shared};
 use bytes::{Buf, BytesMut};
+use ferrocache_handoff::{ConnState, Via};
 use ferrocache_resp::{parse_request, ParseLimits, Protocol, ReplyBuf, Request};
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
@@ -17,6 +19,17 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
 const READ_CHUNK: usize = 16 * 1024;
+/// The reason a connection's task ends when the gateway takes it back.
+const RELEASED: &str = "released to the gateway";
+
+/// A connection handed over by the gateway, with what it brought along.
+pub struct Adoption {
+    pub state: ConnState,
+    /// Input the gateway read and did not forward: run first.
+    pub pending: Vec<u8>,
+    pub idle_timeout_ms: u64,
+    pub adopted: Adopted,
+}
 
 /// A connection registered in the client registry, not yet served.
 pub struct Accepted {
@@ -50,6 +63,8 @@ pub fn register(srv: &Shared, addr: SocketAddr, laddr: SocketAddr) -> Accepted {
         kill: Default::default(),
         killed: Default::default(),
         role: Default::default(),
+        release: Default::default(),
+        idle_timeout_ms: u64::MAX.into(),
         tx,
     });
     srv.clients.register(handle.clone());
@@ -57,7 +72,35 @@ pub fn register(srv: &Shared, addr: SocketAddr, laddr: SocketAddr) -> Accepted {
 }
 
 /// Serves one registered connection until it ends.
-pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, accepted: Accepted) {
+pub async fn serve(srv: Arc<Shared>, stream: TcpStream, accepted: Accepted) {
+    serve_inner(srv, stream, accepted, None).await
+}
+
+/// Takes over a connection the gateway handed over (its socket, state and unread
+/// input) and serves it like any other.
+pub fn adopt(
+    srv: &Arc<Shared>,
+    stream: std::net::TcpStream,
+    adoption: Adoption,
+) -> std::io::Result<()> {
+    stream.set_nonblocking(true)?;
+    let stream = TcpStream::from_std(stream)?;
+    let addr = stream.peer_addr()?;
+    let laddr = stream.local_addr()?;
+    srv.stats.connections_received.fetch_add(1, Relaxed);
+    let accepted = register(srv, addr, laddr);
+    srv.handoff
+        .register(accepted.handle.clone(), adoption.adopted.via);
+    tokio::spawn(serve_inner(srv.clone(), stream, accepted, Some(adoption)));
+    Ok(())
+}
+
+async fn serve_inner(
+    srv: Arc<Shared>,
+    mut stream: TcpStream,
+    accepted: Accepted,
+    adoption: Option<Adoption>,
+) {
     let _ = stream.set_nodelay(true);
     let Accepted { handle, mut rx } = accepted;
     let addr = handle.addr;
@@ -70,6 +113,20 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, accepted: Accepted) 
     );
     let mut inbuf = BytesMut::with_capacity(READ_CHUNK);
     let mut out = ReplyBuf::new(Protocol::Resp2);
+    if let Some(a) = adoption {
+        client.authenticated = true;
+        let db = (a.state.db.max(0) as usize).min(client.settings.databases.saturating_sub(1));
+        client.db = db;
+        handle.db.store(db as u32, Relaxed);
+        if a.state.resp3 {
+            out.proto = Protocol::Resp3;
+            handle.resp.store(3, Relaxed);
+        }
+        *handle.name.lock() = a.state.name.map(bytes::Bytes::from);
+        handle.idle_timeout_ms.store(a.idle_timeout_ms, Relaxed);
+        inbuf.extend_from_slice(&a.pending);
+        client.adopted = Some(a.adopted);
+    }
 
     let reason = run(
         &srv,
@@ -88,8 +145,49 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, accepted: Accepted) 
             .client_output_limit_disconnections
             .fetch_add(1, Relaxed);
     }
+    let gw_id = client.adopted.as_ref().map(|a| a.gw_id);
+    if let (Some(_), RELEASED) = (gw_id, reason) {
+        return hand_back(&srv, stream, &mut rx, &mut client, &inbuf, &mut out).await;
+    }
     cleanup(&srv, &mut client);
+    if let Some(gw_id) = gw_id {
+        srv.handoff.finish(handle.id, Outgoing::Closed { gw_id });
+    }
     let _ = stream.shutdown().await;
+}
+
+/// Gives an adopted connection back to the gateway: messages already queued for it
+/// are written first, then its socket goes back with its state and unread input.
+async fn hand_back(
+    srv: &Shared,
+    mut stream: TcpStream,
+    rx: &mut mpsc::UnboundedReceiver<Delivery>,
+    client: &mut Client,
+    inbuf: &BytesMut,
+    out: &mut ReplyBuf,
+) {
+    let handle = client.handle.clone();
+    let Some(adopted) = client.adopted.as_ref() else {
+        return;
+    };
+    let (gw_id, via) = (adopted.gw_id, adopted.via);
+    while let Ok(msg) = rx.try_recv() {
+        encode_delivery(&handle, out, msg);
+    }
+    let flushed = flush(srv, &mut stream, &handle, out).await.is_ok();
+    let state = crate::handoff::state_of(client);
+    cleanup(srv, client);
+    let outgoing = match stream.into_std() {
+        Ok(stream) if flushed => Outgoing::Released {
+            gw_id,
+            via,
+            state,
+            pending: inbuf.to_vec(),
+            stream,
+        },
+        _ => Outgoing::Closed { gw_id },
+    };
+    srv.handoff.finish(handle.id, outgoing);
 }
 
 async fn run(
@@ -101,24 +199,45 @@ async fn run(
     out: &mut ReplyBuf,
 ) -> Result<(), &'static str> {
     let handle = client.handle.clone();
+    // An adopted connection may bring input along: run it before waiting for more.
+    let mut kick = !inbuf.is_empty();
+    let needs_lease = client
+        .adopted
+        .as_ref()
+        .is_some_and(|a| a.via == Via::Endpoint);
     loop {
-        // Kill and shutdown also arrive as a wake-up on `rx`; the flag says which.
+        // Kill and shutdown also arrive as a wake-up on `rx`; the flags say which.
+        // The gateway takes a connection back at a command boundary, never inside MULTI.
+        if handle.release.load(Relaxed) && client.multi.is_none() {
+            return Err(RELEASED);
+        }
         if handle.killed.load(Relaxed) {
             return Err(kill_reason(&handle));
         }
         tokio::select! {
             biased;
-            ready = stream.readable() => {
+            ready = async { if kick { Ok(()) } else { stream.readable().await } } => {
                 ready.map_err(|_| "read error")?;
-                let n = match read_some(stream, inbuf) {
-                    Ok(0) => return Err("closed by peer"),
-                    Ok(n) => n,
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
-                    Err(_) => return Err("read error"),
-                };
-                srv.stats.net_input_bytes.fetch_add(n as u64, Relaxed);
+                if kick {
+                    kick = false;
+                } else {
+                    let n = match read_some(stream, inbuf) {
+                        Ok(0) => return Err("closed by peer"),
+                        Ok(n) => n,
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                        Err(_) => return Err("read error"),
+                    };
+                    srv.stats.net_input_bytes.fetch_add(n as u64, Relaxed);
+                }
                 srv.busy.touch();
                 handle.last_interaction_ms.store(unix_ms(), Relaxed);
+                // Endpoint connections run only while the gateway's lease holds: a
+                // primary that was frozen and replaced must not serve them on waking.
+                if needs_lease && !srv.handoff.lease_valid() {
+                    wait_for_lease(srv, &handle).await;
+                    kick = true;
+                    continue;
+                }
                 loop {
                     let flow = if inbuf.len() >= client.need { process(srv, client, inbuf, out) } else { Flow::Continue };
                     if let Flow::Sleep(ms) = flow {
@@ -136,6 +255,9 @@ async fn run(
                         Flow::Sleep(_) => {}
                         Flow::Block => {
                             let reply = wait_blocked(srv, stream, rx, client, inbuf).await?;
+                            if let Some(a) = client.adopted.as_mut() {
+                                a.blocked_raw = None;
+                            }
                             if srv.aof.must_wait(&client.settings) && !crate::aof::wait_durable(srv, &handle).await {
                                 return Err("killed while waiting for the AOF fsync");
                             }
@@ -145,6 +267,7 @@ async fn run(
                         Flow::Replica => {
                             return crate::repl::feeder::serve(srv.clone(), stream, client, inbuf).await;
                         }
+                        Flow::Release => return Err(RELEASED),
                         Flow::Wait { offset, replicas, deadline_ms } => {
                             let n = crate::repl::wait_acks(srv, &handle, offset, replicas, deadline_ms).await;
                             out.int(n as i64);
@@ -239,15 +362,43 @@ async fn wait_blocked(
                 let mut out = ReplyBuf::new(protocol);
                 encode_delivery(&handle, &mut out, msg);
                 flush(srv, stream, &handle, &mut out).await?;
+                // Asked back by the gateway: the blocked request goes back unrun,
+                // ahead of the input behind it, unless a writer served it just now.
+                if handle.release.load(Relaxed) && crate::blocking::cancel(srv, pending.id) {
+                    if let Some(raw) = client.adopted.as_mut().and_then(|a| a.blocked_raw.take()) {
+                        let mut both = BytesMut::with_capacity(raw.len() + inbuf.len());
+                        both.extend_from_slice(&raw);
+                        both.extend_from_slice(inbuf);
+                        *inbuf = both;
+                    }
+                    break Err(RELEASED);
+                }
             }
         }
     };
     handle.blocked.store(false, Relaxed);
     handle.last_interaction_ms.store(unix_ms(), Relaxed);
-    if result.is_ok() {
+    if result.is_ok() || result == Err(RELEASED) {
         client.blocked = None;
     }
     result
+}
+
+/// Waits until the gateway renews the lease, or asks for the connection back.
+async fn wait_for_lease(srv: &Shared, handle: &ClientHandle) {
+    loop {
+        let changed = srv.handoff.lease_changed.notified();
+        if srv.handoff.lease_valid() || handle.release.load(Relaxed) || handle.killed.load(Relaxed)
+        {
+            return;
+        }
+        tokio::select! {
+            _ = changed => {}
+            _ = handle.kill.notified() => return,
+            // A notification missed between the check and the wait costs at most this.
+            _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+        }
+    }
 }
 
 /// Reads what the socket has. A short read means the receive queue is empty, so
@@ -386,9 +537,19 @@ fn process(srv: &Shared, client: &mut Client, inbuf: &mut BytesMut, out: &mut Re
                     pos += n;
                     continue;
                 }
+                // Only the gateway answers this: hand the connection back with it unrun.
+                if client.adopted.is_some() && client.multi.is_none() && is_maint_opt_in(&argv) {
+                    argv_store = recycle(argv);
+                    break Flow::Release;
+                }
                 let flow =
                     dispatch::submit(srv, &mut guard, client, out, &settings, &argv, &mut clock);
                 argv_store = recycle(argv);
+                if flow == Flow::Block {
+                    if let Some(a) = client.adopted.as_mut() {
+                        a.blocked_raw = Some(rest[..n].to_vec());
+                    }
+                }
                 if flow != Flow::Paused {
                     pos += n;
                 }
@@ -413,6 +574,12 @@ fn process(srv: &Shared, client: &mut Client, inbuf: &mut BytesMut, out: &mut Re
     inbuf.advance(pos);
     client.spans = spans;
     flow
+}
+
+fn is_maint_opt_in(argv: &[&[u8]]) -> bool {
+    argv.len() >= 2
+        && argv[0].eq_ignore_ascii_case(b"client")
+        && argv[1].eq_ignore_ascii_case(b"maint_notifications")
 }
 
 /// Empties an argument vector and re-types its borrow, keeping the allocation

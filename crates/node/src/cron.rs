@@ -83,10 +83,14 @@ fn check_clients(srv: &Shared) {
     let idle_limit = settings.timeout_secs * 1000;
     let soft = settings.output_limits.pubsub;
     for c in srv.clients.all() {
-        if idle_limit > 0
+        let limit = match c.idle_timeout_ms.load(Relaxed) {
+            u64::MAX => idle_limit,
+            own => own,
+        };
+        if limit > 0
             && !c.is_pubsub()
             && !c.blocked.load(Relaxed)
-            && now.saturating_sub(c.last_interaction_ms.load(Relaxed)) > idle_limit
+            && now.saturating_sub(c.last_interaction_ms.load(Relaxed)) > limit
         {
             tracing::debug!(client = c.id, "idle timeout");
             c.request_kill();

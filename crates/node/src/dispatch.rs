@@ -48,6 +48,9 @@ pub enum Flow {
     Block,
     /// PSYNC/SYNC: the connection becomes a replica's feed (`repl::feeder`).
     Replica,
+    /// An adopted connection sent what only the gateway answers (`CLIENT
+    /// MAINT_NOTIFICATIONS`): give it back with that request unrun.
+    Release,
     /// WAIT: reply with how many replicas acknowledged `offset`, waiting for
     /// `replicas` of them until `deadline_ms` (Unix ms; 0 = forever).
     Wait {

@@ -13,6 +13,7 @@ mod connection;
 mod cron;
 mod dispatch;
 mod evict;
+mod handoff;
 mod info;
 mod latency;
 mod notify;
@@ -36,6 +37,8 @@ use tokio_util::sync::CancellationToken;
 pub struct Node {
     listener: TcpListener,
     shared: Arc<Shared>,
+    /// Where the gateway hands connections over (`handoff`), if anywhere.
+    handoff_socket: Option<std::path::PathBuf>,
 }
 
 impl Node {
@@ -56,7 +59,17 @@ impl Node {
         shared
             .port
             .store(listener.local_addr()?.port() as u64, Relaxed);
-        Ok(Node { listener, shared })
+        Ok(Node {
+            listener,
+            shared,
+            handoff_socket: None,
+        })
+    }
+
+    /// Also take connections handed over by a gateway on this Unix socket.
+    pub fn with_handoff_socket(mut self, path: std::path::PathBuf) -> Node {
+        self.handoff_socket = Some(path);
+        self
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -72,7 +85,14 @@ impl Node {
 
     /// Accepts and serves connections until shutdown; returns when all are closed.
     pub async fn serve(self) -> anyhow::Result<()> {
-        let Node { listener, shared } = self;
+        let Node {
+            listener,
+            shared,
+            handoff_socket,
+        } = self;
+        if let Some(path) = &handoff_socket {
+            handoff::listen(&shared, path)?;
+        }
         let tracker = tokio_util::task::TaskTracker::new();
         tracker.spawn(cron::run(shared.clone()));
         tracker.spawn(busy::spin(shared.clone()));
@@ -105,6 +125,14 @@ impl Node {
             }
         }
         drop(listener);
+        // Connections the gateway handed over go back to it rather than closing:
+        // it holds their requests until this node (or another) serves again.
+        shared.handoff.drain();
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(2);
+        while !shared.handoff.drained() && tokio::time::Instant::now() < deadline {
+            let left = shared.handoff.left.notified();
+            let _ = tokio::time::timeout(std::time::Duration::from_millis(20), left).await;
+        }
         for client in shared.clients.all() {
             client.request_kill();
         }

@@ -44,6 +44,8 @@ pub struct Shared {
     pub repl: crate::repl::Repl,
     /// The append-only file (writer control, fsync progress, INFO counters).
     pub aof: crate::aof::Aof,
+    /// Connections handed over by the gateway.
+    pub handoff: crate::handoff::Handoff,
     /// This struct's own Arc, for handlers that start tasks (REPLICAOF).
     me: std::sync::Weak<Shared>,
 }
@@ -261,6 +263,7 @@ impl Shared {
             persist: Default::default(),
             repl: Default::default(),
             aof: Default::default(),
+            handoff: Default::default(),
         })
     }
 

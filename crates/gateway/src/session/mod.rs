@@ -12,6 +12,8 @@
 
 mod auth;
 mod backend;
+mod handoff;
+mod io;
 mod notices;
 mod replies;
 mod requests;
@@ -26,13 +28,21 @@ use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::{broadcast, watch};
 use tokio::time::Instant;
 
-pub type ClientRead = Box<dyn AsyncRead + Send + Unpin>;
-pub type ClientWrite = Box<dyn AsyncWrite + Send + Unpin>;
+pub use io::{ClientRead, ClientWrite};
+
+/// A client connection as a session takes it: its halves, where a `MOVING` notice
+/// sends it, and its place in the client count.
+pub(crate) struct ClientConn {
+    pub rd: ClientRead,
+    pub wr: ClientWrite,
+    pub moving_to: Option<std::net::SocketAddr>,
+    pub count: crate::listener::ClientCount,
+}
 
 /// Stop reading a client whose unforwarded input is this large (backpressure).
 const MAX_INPUT: usize = 16 << 20;
@@ -111,6 +121,8 @@ pub(crate) struct Session {
     moving_to: Option<std::net::SocketAddr>,
     /// `CLIENT MAINT_NOTIFICATIONS ON`: the opt-in and the notices it listens to.
     maint: Option<(OptIn, broadcast::Receiver<Arc<Notice>>)>,
+    /// Counts the connection while it lives (here, or handed over to a node).
+    count: Option<crate::listener::ClientCount>,
 }
 
 impl Session {
@@ -119,10 +131,14 @@ impl Session {
         conn_id: u64,
         slot: Arc<Slot>,
         mut route_rx: watch::Receiver<Route>,
-        client_rd: ClientRead,
-        client_wr: ClientWrite,
-        moving_to: Option<std::net::SocketAddr>,
+        client: ClientConn,
     ) -> Session {
+        let ClientConn {
+            rd: client_rd,
+            wr: client_wr,
+            moving_to,
+            count,
+        } = client;
         let route = route_rx.borrow_and_update().clone();
         let authed = shared.auth_keys().is_empty();
         Session {
@@ -156,6 +172,7 @@ impl Session {
             closing: false,
             moving_to,
             maint: None,
+            count: Some(count),
         }
     }
 
@@ -167,6 +184,11 @@ impl Session {
             self.step();
             if self.closing && self.client_out.is_empty() {
                 break;
+            }
+            if self.may_hand_off() && self.hand_off() {
+                // The node serves the connection now; nothing to close here.
+                self.shared.routes.unregister(self.conn_id);
+                return;
             }
             if self.needs_backend() {
                 self.connect().await;

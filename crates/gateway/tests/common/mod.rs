@@ -107,6 +107,15 @@ pub fn config(nodes: Vec<String>) -> Config {
     c
 }
 
+/// `config` plus handoff to both nodes of a builtin pair (their handoff sockets).
+pub fn with_handoff(mut c: Config, pair: &Pair<InProcessNode>) -> Config {
+    c.handoff = vec![
+        Some(pair.primary.handoff_socket()),
+        Some(pair.replica.handoff_socket()),
+    ];
+    c
+}
+
 /// `config` plus TLS on free ports with a self-signed certificate in `dir`.
 pub fn with_tls(mut c: Config, dir: &TempDir) -> Config {
     c.tls = Some(TlsConfig {
@@ -277,6 +286,7 @@ impl InProcessNode {
             config.set(name, value).expect("a node option");
         }
         let (tx, rx) = std::sync::mpsc::channel();
+        let socket = dir.path().join("handoff.sock");
         let thread = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -284,7 +294,7 @@ impl InProcessNode {
                 .expect("a runtime");
             rt.block_on(async move {
                 let node = match ferrocache_node::Node::bind(config).await {
-                    Ok(n) => n,
+                    Ok(n) => n.with_handoff_socket(socket),
                     Err(e) => {
                         let _ = tx.send(Err(format!("{e:#}")));
                         return;
@@ -306,6 +316,13 @@ impl InProcessNode {
             thread: Some(thread),
             _dir: dir,
         }
+    }
+}
+
+impl InProcessNode {
+    /// Where a gateway can hand connections over to this node.
+    pub fn handoff_socket(&self) -> std::path::PathBuf {
+        self._dir.path().join("handoff.sock")
     }
 }
 

@@ -46,10 +46,23 @@ fn check_password(ctx: &Ctx, user: &[u8], pass: &[u8]) -> bool {
     if user != b"default" {
         return false;
     }
+    // A connection handed over by the gateway also takes the cache's access keys.
+    let keys = adopted_keys(ctx);
     match &ctx.settings.requirepass {
-        None => true,
-        Some(p) => p.as_slice() == pass,
+        None if keys.is_empty() => true,
+        rp => {
+            rp.as_ref().is_some_and(|p| p.as_slice() == pass)
+                || keys.iter().any(|k| k.as_bytes() == pass)
+        }
     }
+}
+
+fn adopted_keys<'a>(ctx: &'a Ctx) -> &'a [String] {
+    ctx.client
+        .adopted
+        .as_ref()
+        .map(|a| a.keys.as_slice())
+        .unwrap_or_default()
 }
 
 const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
@@ -63,7 +76,7 @@ pub fn auth(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     } else {
         (&b"default"[..], args[1])
     };
-    if args.len() == 2 && ctx.settings.requirepass.is_none() {
+    if args.len() == 2 && ctx.settings.requirepass.is_none() && adopted_keys(ctx).is_empty() {
         return Err("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?".into());
     }
     if !check_password(ctx, user, pass) {
