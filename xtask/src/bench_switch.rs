@@ -19,7 +19,7 @@ const READY: Duration = Duration::from_secs(30);
 const STEP: Duration = Duration::from_secs(30);
 
 /// The nodes a switch runs between.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Engine {
     Builtin,
     Redis,
@@ -88,7 +88,9 @@ fn node(bin: &Path, engine: Engine, port: u16, dir: &Path, log: &Path) -> Result
             c.args(["node", "--bind", "127.0.0.1", "--port"])
                 .arg(port.to_string())
                 .arg("--dir")
-                .arg(dir);
+                .arg(dir)
+                .arg("--handoff-socket")
+                .arg(dir.join("handoff.sock"));
             c
         }
         Engine::Redis => {
@@ -140,6 +142,13 @@ fn measure(bin: &Path, tmp: &Path, engine: Engine, switches: u32) -> Result<Outc
     .arg(dir.join("gateway"));
     for n in nodes {
         gw.arg("--node").arg(n.to_string());
+    }
+    // As a cache of builtin nodes runs: connections handed over to the primary.
+    if engine == Engine::Builtin {
+        for (i, d) in ["a", "b"].iter().enumerate() {
+            gw.arg("--node-handoff")
+                .arg(format!("{i}={}", dir.join(d).join("handoff.sock").display()));
+        }
     }
     let endpoint = SocketAddr::from((Ipv4Addr::LOCALHOST, ports[2]));
     let mut gateway = Server::spawn("ferrocache gateway", gw, endpoint, &dir.join("gateway.log"))?;
