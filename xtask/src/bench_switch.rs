@@ -57,7 +57,9 @@ pub fn run(bin: &Path, tmp: &Path, switches: u32) -> Result<String> {
          back and forth between a primary and its replica as the management service does it. \
          The switch time (from `/switch/start` to the answer of `/switch/finish`) bounds how \
          long any request was held; the longest hold is the gateway's own measurement \
-         (`/metrics`). Held requests that failed counts TRYAGAIN (hold deadline) and lost-node \
+         (`/metrics`). Over ferrocache nodes the connections are handed over to the primary, \
+         so each switch first takes them back from it (docs/gateway.md, Handoff). \
+         Held requests that failed counts TRYAGAIN (hold deadline) and lost-node \
          errors: a planned switch must have none.\n\n\
          | nodes | switches | switch p50 ms | switch p99 ms | switch max ms | longest hold ms | held requests failed |\n\
          | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n",
@@ -146,8 +148,10 @@ fn measure(bin: &Path, tmp: &Path, engine: Engine, switches: u32) -> Result<Outc
     // As a cache of builtin nodes runs: connections handed over to the primary.
     if engine == Engine::Builtin {
         for (i, d) in ["a", "b"].iter().enumerate() {
-            gw.arg("--node-handoff")
-                .arg(format!("{i}={}", dir.join(d).join("handoff.sock").display()));
+            gw.arg("--node-handoff").arg(format!(
+                "{i}={}",
+                dir.join(d).join("handoff.sock").display()
+            ));
         }
     }
     let endpoint = SocketAddr::from((Ipv4Addr::LOCALHOST, ports[2]));

@@ -34,6 +34,9 @@ const ACK_PERIOD: Duration = Duration::from_secs(1);
 
 use super::state::LinkState;
 
+/// Room kept free in the stream buffer for each read from the primary.
+const READ_ROOM: usize = 64 * 1024;
+
 /// Starts following `host:port` (REPLICAOF): replaces any previous link,
 /// disconnects this node's own replicas (they must resync with the new history),
 /// and spawns the link task.
@@ -141,7 +144,7 @@ async fn session(
         .context("connect timed out")?
         .context("connect")?;
     let _ = stream.set_nodelay(true);
-    let mut buf = BytesMut::with_capacity(64 * 1024);
+    let mut buf = BytesMut::with_capacity(READ_ROOM);
     let settings = srv.settings();
     // A transaction cut off by the last link's loss is not in the backlog, so
     // PSYNC asks for it again from its MULTI: what was queued of it goes.
@@ -248,6 +251,11 @@ async fn stream_loop(
             ack_at = Instant::now() + ACK_PERIOD;
         }
         let timeout = Duration::from_secs(srv.settings().repl.timeout_secs);
+        // Keep room for a large read: BytesMut only grows by 64 bytes once full, and
+        // what `advance` consumed is reclaimed only by a reserve.
+        if buf.capacity() - buf.len() < READ_ROOM / 2 {
+            buf.reserve(READ_ROOM);
+        }
         tokio::select! {
             r = stream.read_buf(buf) => match r {
                 Ok(0) => bail!("the primary closed the connection"),
