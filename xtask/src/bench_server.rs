@@ -51,6 +51,26 @@ impl Server {
         self.child.id()
     }
 
+    /// CPU time (user + system) the process has used so far, in seconds.
+    pub fn cpu_seconds(&self) -> Result<f64> {
+        let pid = self.pid();
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .with_context(|| format!("reading /proc/{pid}/stat"))?;
+        // The command name may hold spaces: the fields counted from after its ')'.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace().collect())
+            .unwrap_or_default();
+        let ticks = |i: usize| -> Result<f64> {
+            fields
+                .get(i)
+                .and_then(|f| f.parse::<f64>().ok())
+                .ok_or_else(|| anyhow::anyhow!("unexpected /proc/{pid}/stat: {stat}"))
+        };
+        // utime and stime are fields 14 and 15 of stat(5), 11 and 12 after ')'.
+        Ok((ticks(11)? + ticks(12)?) / clock_ticks_per_second())
+    }
+
     /// Waits until the server answers PING with +PONG, or fails at the deadline
     /// or as soon as the process exits.
     pub fn wait_ready(&mut self, timeout: Duration) -> Result<()> {
@@ -138,4 +158,17 @@ pub fn free_ports(n: usize) -> Result<Vec<u16>> {
         .iter()
         .map(|l| Ok(l.local_addr().context("reading a bound port")?.port()))
         .collect()
+}
+
+/// The kernel's clock tick (`getconf CLK_TCK`), 100 where it cannot be asked.
+fn clock_ticks_per_second() -> f64 {
+    static TCK: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TCK.get_or_init(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+            .unwrap_or(100.0)
+    })
 }

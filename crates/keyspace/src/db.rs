@@ -311,6 +311,29 @@ impl Db {
         i
     }
 
+    /// Makes room for `keys` more keys, `expires` of them with a TTL (a loader that
+    /// knows the count avoids growing the tables step by step).
+    pub fn reserve(&mut self, keys: usize, expires: usize) {
+        self.map.reserve(keys);
+        self.expires.reserve(expires);
+    }
+
+    /// Inserts a key that must be new (loading a file into a fresh database: no
+    /// watchers or waiters to signal); false, changing nothing, if it exists.
+    pub fn insert_loaded(&mut self, key: &[u8], entry: Entry) -> bool {
+        let has_ttl = entry.expire_at != 0;
+        match self.map.entry(key.into()) {
+            indexmap::map::Entry::Occupied(_) => return false,
+            indexmap::map::Entry::Vacant(v) => {
+                v.insert(entry);
+            }
+        }
+        if has_ttl {
+            self.expires.insert(key.into());
+        }
+        true
+    }
+
     /// Re-inserts a whole entry (RENAME, MOVE, COPY), keeping its metadata.
     pub fn insert_entry(&mut self, key: &[u8], entry: Entry) {
         self.signal(key);

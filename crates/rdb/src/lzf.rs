@@ -64,16 +64,15 @@ pub fn decompress(input: &[u8], out_len: usize) -> Result<Vec<u8>, LzfError> {
             if out.len() + len > out_len {
                 return Err(LzfError::LengthMismatch);
             }
-            // Source and destination may overlap (a run repeating itself), so copy
-            // byte by byte when they do.
+            // Source and destination may overlap (a run repeating itself with
+            // period `dist`). What lies from `start` on repeats with that period,
+            // so copying all of it (a whole number of periods) is correct and
+            // doubles the run each time: a run of 264 zeros is 9 copies, not 264.
             let start = out.len() - dist;
-            if dist >= len {
-                out.extend_from_within(start..start + len);
-            } else {
-                for k in 0..len {
-                    let b = out[start + k];
-                    out.push(b);
-                }
+            let end = out.len() + len;
+            while out.len() < end {
+                let take = (out.len() - start).min(end - out.len());
+                out.extend_from_within(start..start + take);
             }
         }
     }
@@ -188,6 +187,28 @@ mod tests {
         // Long form: length field 7 plus extra byte 1 → 7 + 1 + 2 = 10 bytes.
         let c = [0, b'x', (7 << 5), 1, 0];
         assert_eq!(decompress(&c, 11).unwrap(), vec![b'x'; 11]);
+    }
+
+    #[test]
+    fn overlapping_references_repeat_their_period() {
+        for period in 1..=9usize {
+            // A length field of 0 would be a literal: back references copy at least 3.
+            for len in 3..=MAX_MATCH {
+                let lit: Vec<u8> = (0..period as u8).map(|b| b'a' + b).collect();
+                let mut c = vec![(period - 1) as u8];
+                c.extend_from_slice(&lit);
+                let d = period - 1;
+                if len - 2 < 7 {
+                    c.push((((len - 2) << 5) | (d >> 8)) as u8);
+                } else {
+                    c.push(((7 << 5) | (d >> 8)) as u8);
+                    c.push((len - 2 - 7) as u8);
+                }
+                c.push((d & 0xFF) as u8);
+                let want: Vec<u8> = (0..period + len).map(|i| lit[i % period]).collect();
+                assert_eq!(decompress(&c, want.len()).unwrap(), want, "{period} {len}");
+            }
+        }
     }
 
     #[test]

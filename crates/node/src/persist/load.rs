@@ -61,8 +61,17 @@ pub fn read_rdb<R: Read>(
                 }
                 continue;
             }
-            Item::SelectDb(db) | Item::ResizeDb { db, .. } => {
+            Item::SelectDb(db) => {
                 check_db(db, databases)?;
+                continue;
+            }
+            Item::ResizeDb { db, keys, expires } => {
+                check_db(db, databases)?;
+                // A hint from the file: capped (about 64 MB of table), so a lying
+                // one cannot reserve gigabytes; beyond it the tables grow as usual.
+                const HINT_CAP: u64 = 1 << 20;
+                ks.db(db as usize)
+                    .reserve(keys.min(HINT_CAP) as usize, expires.min(HINT_CAP) as usize);
                 continue;
             }
             Item::Function(_) => {
@@ -86,9 +95,6 @@ pub fn read_rdb<R: Read>(
             continue;
         }
         let db = ks.db(e.db as usize);
-        if db.get_ref(&e.key, now_ms).is_some() {
-            bail!("corrupt RDB: duplicate key {:?}", key_text());
-        }
         let lru = if lfu_policy {
             let fresh = lfu::fresh(now_ms);
             match e.lfu_freq {
@@ -104,7 +110,9 @@ pub fn read_rdb<R: Read>(
             expire_at: e.expire_at_ms.map_or(0, |at| at as u64),
             lru,
         };
-        db.insert_entry(&e.key, entry);
+        if !db.insert_loaded(&e.key, entry) {
+            bail!("corrupt RDB: duplicate key {:?}", key_text());
+        }
         info.keys += 1;
     }
     if empty_skipped > 0 {
@@ -204,5 +212,30 @@ mod tests {
         src.db(3).set(b"x", Value::Int(1), Ttl::Clear, 0);
         let err = load_rdb(&file_of(&src, 0)[..], &mut small, &settings, 0).unwrap_err();
         assert!(err.to_string().contains("database 3"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_keys_and_lying_size_hints_are_handled() {
+        use ferrocache_rdb::{Entry as RdbEntry, RdbValue, RdbWriter, WriteOptions};
+        let settings = Config::default().settings();
+        let file = |keys: &[&str], hint: u64| {
+            let mut w = RdbWriter::new(Vec::new(), WriteOptions::default()).unwrap();
+            w.select_db(0, hint, hint).unwrap();
+            for k in keys {
+                let v = RdbValue::String(bytes::Bytes::from_static(b"v"));
+                w.write_entry(&RdbEntry::new(0, k.as_bytes().to_vec(), v))
+                    .unwrap();
+            }
+            w.finish().unwrap()
+        };
+        let mut dst = Keyspace::new(16);
+        dst.db(0).set(b"keep", Value::Int(1), Ttl::Clear, 0);
+        let err = load_rdb(&file(&["a", "b", "a"], 3)[..], &mut dst, &settings, 0).unwrap_err();
+        assert!(err.to_string().contains("duplicate key \"a\""), "{err}");
+        assert!(dst.db(0).contains(b"keep", 0), "nothing half-loaded");
+        // A RESIZEDB hint of 2^60 keys is only a hint: the load neither fails nor
+        // reserves memory for it.
+        let info = load_rdb(&file(&["a", "b"], 1 << 60)[..], &mut dst, &settings, 0).unwrap();
+        assert_eq!(info.keys, 2);
     }
 }
