@@ -210,6 +210,39 @@ fn none_keeps_nothing_redis() {
     none_keeps_nothing("redis");
 }
 
+/// A standard cache without persistence: the replica's full sync leaves no
+/// snapshot file behind either.
+fn none_replica_keeps_no_sync_file(engine: &str) {
+    let dir = TempDir::new("persist-none-replica").unwrap();
+    let up = Up::start(&dir, engine, &["--persistence", "none"]);
+    let mut conn = up.connect();
+    assert_eq!(
+        conn.cmd(&["SET", "k", "v"]).unwrap(),
+        Frame::Simple("OK".into())
+    );
+    assert_eq!(conn.cmd(&["WAIT", "1", "5000"]).unwrap(), Frame::Integer(1));
+    assert!(poll_until(Duration::from_secs(20), || all_synced(&up)));
+    for node in ["node-0", "node-1"] {
+        let files = file_names(&dir.path().join("caches/local").join(node));
+        assert!(
+            !files
+                .iter()
+                .any(|f| f.ends_with(".rdb") || f == "appendonlydir"),
+            "{node}: {files:?}"
+        );
+    }
+}
+
+#[test]
+fn none_replica_keeps_no_sync_file_builtin() {
+    none_replica_keeps_no_sync_file("builtin");
+}
+
+#[test]
+fn none_replica_keeps_no_sync_file_redis() {
+    none_replica_keeps_no_sync_file("redis");
+}
+
 /// A bad value is refused by the API (400, the allowed values named, nothing created)
 /// and by the CLI; `aof` through the API fsyncs every second; a cache created without
 /// the field snapshots as before.

@@ -122,13 +122,13 @@ async fn evaluate(ctl: &Ctl, rt: &CacheRt) {
             let st = rt.state.lock();
             let pn = &st.nodes[p];
             let down = (!pn.maintenance).then_some(pn.down_since).flatten();
-            // The second witness: a replica that has lost its link to the primary
-            // (or cannot be asked, which proves nothing, so it does not count).
+            // The second witness: a replica that has lost the primary (or cannot
+            // be asked, which proves nothing, so it does not count).
             let agree = st.nodes.iter().any(|n| {
                 n.shard == shard
                     && n.role == Role::Replica
                     && n.down_since.is_none()
-                    && n.seen.as_ref().is_some_and(|s| !s.is_primary && !s.link_up)
+                    && n.seen.as_ref().is_some_and(ReplInfo::lost_primary)
             });
             (down, pn.port, agree)
         };

@@ -135,6 +135,12 @@ pub fn node(
                     "0",
                 ])
                 .args(["--repl-backlog-size", "64mb"]);
+            if spec.persistence == Persistence::None {
+                // A replica writes the snapshot of its full sync to dump.rdb before
+                // loading it; without persistence it must not keep it (ours loads
+                // the snapshot from memory and never writes it).
+                c.args(["--rdb-del-sync-files", "yes"]);
+            }
             if let Some(p) = replica_of {
                 // Started as a replica, redis-server keeps the replication ID and
                 // offset its snapshot recorded, so a restarted node resyncs partially

@@ -100,7 +100,18 @@ pub struct ReplInfo {
     pub master_port: Option<u16>,
     pub link_up: bool,
     pub sync_in_progress: bool,
+    /// How long a replica's primary has been silent, in milliseconds: ferrocache's
+    /// `master_last_io_ms_ago`, else Redis's `master_last_io_seconds_ago` (whole
+    /// seconds of a clock that ticks once a second, so it may read 1000 ms short).
+    pub silent_ms: Option<u64>,
 }
+
+/// Silence from the primary that makes a replica a witness of its loss even while
+/// its link still counts as up. Primaries ping every second (launch.rs), so a
+/// healthy link is never silent much longer than that; Redis checks `repl-timeout`
+/// only once a second, so waiting for the link to drop would add up to two seconds.
+/// (Redis's whole seconds reach it at 2, as 1 may be a healthy gap.)
+const SILENT_MS: u64 = 1500;
 
 impl ReplInfo {
     pub fn from_info(m: &HashMap<String, String>) -> ReplInfo {
@@ -116,7 +127,16 @@ impl ReplInfo {
             master_port: num("master_port").map(|p| p as u16),
             link_up: m.get("master_link_status").map(String::as_str) == Some("up"),
             sync_in_progress: m.get("master_sync_in_progress").map(String::as_str) == Some("1"),
+            silent_ms: num("master_last_io_ms_ago")
+                .or_else(|| num("master_last_io_seconds_ago").map(|s| s * 1000)),
         }
+    }
+
+    /// A replica that has lost its primary: its link is down, or the primary has
+    /// been silent for `SILENT_MS`. One witness of two: the service's own probes
+    /// must have failed for down-after as well.
+    pub fn lost_primary(&self) -> bool {
+        !self.is_primary && (!self.link_up || self.silent_ms.is_some_and(|ms| ms >= SILENT_MS))
     }
 
     /// A replica that holds a complete copy: linked and past its initial sync.

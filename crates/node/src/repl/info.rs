@@ -20,7 +20,12 @@ pub fn section(srv: &Shared) -> String {
             let link = st.link.as_ref();
             let state = link.map_or(LinkState::Connect, |l| l.state);
             let up = state == LinkState::Connected;
-            let last_io = link.map_or(-1, |l| l.last_io.elapsed().as_secs() as i64);
+            let last_io_ms = link.map_or(-1, |l| l.last_io.elapsed().as_millis() as i64);
+            let last_io = if last_io_ms < 0 {
+                -1
+            } else {
+                last_io_ms / 1000
+            };
             let _ = write!(
                 o,
                 "role:slave\r\nmaster_host:{host}\r\nmaster_port:{port}\r\nmaster_link_status:{}\r\nmaster_last_io_seconds_ago:{}\r\nmaster_sync_in_progress:{}\r\nslave_read_repl_offset:{offset}\r\nslave_repl_offset:{offset}\r\n",
@@ -28,6 +33,12 @@ pub fn section(srv: &Shared) -> String {
                 if up { last_io } else { -1 },
                 u8::from(state == LinkState::Sync),
             );
+            if up {
+                // Ours, beside Redis's whole seconds: the management service takes a
+                // replica's word that its primary went silent without waiting for
+                // the next second to tick over.
+                let _ = write!(o, "master_last_io_ms_ago:{last_io_ms}\r\n");
+            }
             if !up {
                 let since = link.map_or(0, |l| l.down_since.elapsed().as_secs());
                 let _ = write!(o, "master_link_down_since_seconds:{since}\r\n");
