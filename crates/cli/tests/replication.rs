@@ -216,13 +216,99 @@ fn replication_commands_check_their_arguments() {
 /// A node started on a data directory of its own (`--set dir=…`), so a restart finds
 /// the dump it saved.
 fn ferro_on(dir: &std::path::Path) -> FerroNode {
+    ferro_on_with(dir, &[])
+}
+
+fn ferro_on_with(dir: &std::path::Path, extra: &[&str]) -> FerroNode {
     let set_dir = format!("dir={}", dir.display());
+    let mut args = vec!["--set", &set_dir];
+    args.extend_from_slice(extra);
     FerroNode::start_in(
         bin(),
-        &["--set", &set_dir],
+        &args,
         ferrocache_testkit::TempDir::new("node-run").unwrap(),
     )
     .unwrap()
+}
+
+/// A replica whose data is in an AOF (no dump.rdb at all) continues its primary's
+/// stream after a clean restart, in the stream's database: a partial resync.
+#[test]
+fn a_restarted_aof_replica_resyncs_partially() {
+    let primary = ferro();
+    let dir = ferrocache_testkit::TempDir::new("replica-aof").unwrap();
+    let aof = ["--set", "appendonly=yes", "--set", "save="];
+    let replica = ferro_on_with(dir.path(), &aof);
+    let mut r = replica.connect().unwrap();
+    let rewrites_at_start = info_u64(&mut r, "persistence", "aof_rewrites");
+    let writer = Writer::start(&primary, "d");
+    writer.wait_writes(300);
+    follow(&replica, &primary);
+    writer.wait_then_stop(1000);
+    let mut p = primary.connect().unwrap();
+    ok(p.cmd(&["SELECT", "3"]).unwrap());
+    ok(p.cmd(&["SET", "before", "1"]).unwrap());
+    wait_caught_up(&primary, &replica);
+    // The full sync replaced the data, so the AOF is rewritten: until that is
+    // done the files do not hold the stream whole, and a stop records nothing.
+    assert!(poll_until(DEADLINE, || {
+        info_u64(&mut r, "persistence", "aof_rewrites") > rewrites_at_start
+            && info_u64(&mut r, "persistence", "aof_rewrite_in_progress") == 0
+            && info_u64(&mut r, "persistence", "aof_rewrite_scheduled") == 0
+    }));
+    r.write_command(&["SHUTDOWN", "NOSAVE"]).unwrap();
+    assert!(r.wait_closed(DEADLINE).unwrap());
+    assert!(replica.wait_exit(DEADLINE).unwrap().success());
+    assert!(
+        !dir.path().join("dump.rdb").exists(),
+        "the AOF alone holds the data"
+    );
+    ok(p.cmd(&["SET", "while-down", "1"]).unwrap());
+    let replica = ferro_on_with(dir.path(), &aof);
+    follow(&replica, &primary);
+    assert_same(&primary, &replica);
+    assert_eq!(info_u64(&mut p, "stats", "sync_full"), 1, "only the first");
+    assert_eq!(info_u64(&mut p, "stats", "sync_partial_ok"), 1);
+    let mut r = replica.connect().unwrap();
+    ok(r.cmd(&["SELECT", "3"]).unwrap());
+    assert_eq!(
+        r.cmd(&["GET", "while-down"]).unwrap(),
+        Frame::Bulk("1".into())
+    );
+}
+
+/// The stream's selected database survives a replica's restart: a primary emits
+/// SELECT only when the database changes, so a replica that continues the stream
+/// after a restart must start in the database the stream had selected at its
+/// saved offset (RDB's `repl-stream-db`), not in 0.
+#[test]
+fn a_restarted_replica_continues_in_the_streams_database() {
+    let primary = ferro();
+    let dir = ferrocache_testkit::TempDir::new("replica-db").unwrap();
+    let replica = ferro_on(dir.path());
+    follow(&replica, &primary);
+    let mut p = primary.connect().unwrap();
+    ok(p.cmd(&["SELECT", "3"]).unwrap());
+    ok(p.cmd(&["SET", "before", "1"]).unwrap());
+    wait_caught_up(&primary, &replica);
+    let mut r = replica.connect().unwrap();
+    r.write_command(&["SHUTDOWN", "SAVE"]).unwrap();
+    assert!(r.wait_closed(DEADLINE).unwrap());
+    assert!(replica.wait_exit(DEADLINE).unwrap().success());
+    // Same connection, same database: the stream carries no new SELECT.
+    ok(p.cmd(&["SET", "while-down", "1"]).unwrap());
+    let replica = ferro_on(dir.path());
+    follow(&replica, &primary);
+    ok(p.cmd(&["SET", "after", "1"]).unwrap());
+    wait_caught_up(&primary, &replica);
+    assert_eq!(info_u64(&mut p, "stats", "sync_partial_ok"), 1);
+    let mut r = replica.connect().unwrap();
+    ok(r.cmd(&["SELECT", "3"]).unwrap());
+    for k in ["before", "while-down", "after"] {
+        assert_eq!(r.cmd(&["GET", k]).unwrap(), Frame::Bulk("1".into()), "{k}");
+    }
+    ok(r.cmd(&["SELECT", "0"]).unwrap());
+    assert_eq!(r.cmd(&["DBSIZE"]).unwrap(), Frame::Integer(0));
 }
 
 #[test]

@@ -46,6 +46,12 @@ pub fn load_at_start(srv: &Arc<Shared>) -> anyhow::Result<bool> {
         total += loader.replay(&settings, &path, last)?;
     }
     loader.close();
+    // A clean stop recorded where in its primary's stream the data is.
+    if let Some(h) = super::history::take(&settings.dir, &dir, &settings.aof.filename, &manifest) {
+        if h.db < settings.databases {
+            srv.repl.lock().restore_history(&h.replid, h.offset, h.db);
+        }
+    }
     let keys: u64 = srv.keyspace.lock().dbs.iter().map(|d| d.len() as u64).sum();
     srv.aof.stats.base_size.store(total, Relaxed);
     tracing::info!(

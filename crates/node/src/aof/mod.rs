@@ -15,10 +15,13 @@
 //! - `files`: what the writer starts with, and a fresh AOF written synchronously;
 //! - `load`: recovery at start (base, then the incremental files replayed through
 //!   dispatch), tolerating a truncated tail and refusing corruption;
-//! - `reader`: files of commands read in bounded chunks for `load`.
+//! - `reader`: files of commands read in bounded chunks for `load`;
+//! - `history`: the replication history the AOF ends at, recorded at a clean stop
+//!   so that a restarted replica resyncs partially.
 
 mod append;
 mod files;
+mod history;
 mod load;
 mod manifest;
 mod reader;

@@ -127,6 +127,7 @@ pub async fn run(
     if w.dirty {
         w.fsync().await;
     }
+    w.record_history();
     srv.aof.on.store(false, Relaxed);
     srv.aof.set_synced(u64::MAX);
     srv.aof.stats.rewrite_in_progress.store(false, Relaxed);
@@ -250,6 +251,35 @@ impl Writer {
             }
         }
         self.pending.drain(..p);
+    }
+
+    /// At the stop, after the last fsync: records which history and offset the
+    /// files hold, if they hold the stream whole up to its current end (no gap, no
+    /// rewrite half done, and nothing recorded since the last catch-up).
+    fn record_history(&self) {
+        let Some(open) = &self.open else { return };
+        if self.gap || self.job.is_some() || self.dirty {
+            return;
+        }
+        let history = {
+            let st = self.srv.repl.lock();
+            if st.replid != self.replid || st.offset() != self.written_offset() {
+                return;
+            }
+            super::history::History {
+                replid: st.replid.clone(),
+                offset: st.offset(),
+                db: st.stream_db_at_end(),
+            }
+        };
+        let settings = self.srv.settings();
+        super::history::record(
+            &settings.dir,
+            &settings.aof.filename,
+            &open.incr.name,
+            open.incr_len,
+            &history,
+        );
     }
 
     /// The stream offset everything written so far corresponds to.

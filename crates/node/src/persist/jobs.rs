@@ -37,7 +37,7 @@ pub fn aux_now(srv: &Shared, settings: &Settings) -> Aux {
     Aux {
         repl_id: repl.replid.clone(),
         repl_offset: repl.offset(),
-        repl_stream_db: 0,
+        repl_stream_db: repl.stream_db_at_end() as u32,
         used_mem: crate::alloc::allocated().unwrap_or(0) as u64,
         ctime_secs: (unix_ms() / 1000) as i64,
         compress: settings.rdbcompression,
@@ -259,7 +259,9 @@ pub fn load_at_start(srv: &Shared) -> anyhow::Result<()> {
     state.last_load_expired.store(info.expired_skipped, Relaxed);
     if let (Some(id), Some(off)) = (&info.repl_id, info.repl_offset) {
         *state.loaded_repl.lock() = Some((id.clone(), off));
-        srv.repl.lock().restore_history(id, off);
+        let db = info.repl_stream_db.unwrap_or(0);
+        let db = if db < settings.databases { db } else { 0 };
+        srv.repl.lock().restore_history(id, off, db);
     }
     tracing::info!(
         keys = info.keys,

@@ -19,6 +19,8 @@ pub struct LoadInfo {
     /// The file's `repl-id` and `repl-offset` aux fields, for replication.
     pub repl_id: Option<String>,
     pub repl_offset: Option<u64>,
+    /// `repl-stream-db`: the database the stream had selected at that offset.
+    pub repl_stream_db: Option<usize>,
 }
 
 /// Loads an RDB file, replacing every database's contents; on any error the
@@ -52,6 +54,11 @@ pub fn read_rdb<R: Read>(
             Item::Aux { key, value } => {
                 match &key[..] {
                     b"repl-id" => info.repl_id = Some(String::from_utf8_lossy(&value).into()),
+                    b"repl-stream-db" => {
+                        info.repl_stream_db = std::str::from_utf8(&value)
+                            .ok()
+                            .and_then(|v| v.parse().ok())
+                    }
                     b"repl-offset" => {
                         info.repl_offset = std::str::from_utf8(&value)
                             .ok()

@@ -206,12 +206,22 @@ impl ReplState {
     /// it follows a primary again (a restarted replica, or an old primary after a
     /// failover) it asks for a partial resync instead of copying everything, as
     /// Redis does. Ignored once a backlog exists (the node has moved on since).
-    pub fn restore_history(&mut self, replid: &str, offset: u64) {
+    /// `db` is the database the stream had selected there (`repl-stream-db`): the
+    /// primary sends SELECT only when the database changes, so what continues the
+    /// stream is applied in it.
+    pub fn restore_history(&mut self, replid: &str, offset: u64, db: usize) {
         if self.backlog.is_some() || replid.len() != 40 || replid.bytes().all(|b| b == b'0') {
             return;
         }
         self.replid = replid.to_string();
         self.offset = offset;
+        self.applied_db = db;
+    }
+
+    /// The database the stream has selected at its end (`repl-stream-db` of a
+    /// snapshot): this node's own choice as a primary, its primary's as a replica.
+    pub fn stream_db_at_end(&self) -> usize {
+        self.stream_db.unwrap_or(self.applied_db)
     }
 
     /// Starts a new history (a full resync from a primary, or a fresh start).
