@@ -18,8 +18,11 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// As Redis's `keyIsExpired`: a key set with PX 300 still exists at exactly
+    /// +300 ms (milliseconds are truncated on both sides, so `>=` could drop it
+    /// up to a millisecond early).
     fn expired(&self, now_ms: u64) -> bool {
-        self.expire_at != 0 && self.expire_at <= now_ms
+        self.expire_at != 0 && now_ms > self.expire_at
     }
 }
 
@@ -623,7 +626,9 @@ mod tests {
         assert!(db.contains(b"a", 999));
         db.set(b"a", Value::string(b"2"), Ttl::Keep, 0);
         assert_eq!(db.peek(b"a", 0).unwrap().expire_at, 1000);
-        assert!(!db.contains(b"a", 1000));
+        // Alive at exactly its expiry time, gone a millisecond later (as Redis).
+        assert!(db.contains(b"a", 1000));
+        assert!(!db.contains(b"a", 1001));
         assert_eq!(db.expires_len(), 0);
         assert_eq!(db.expired_count, 1);
     }
@@ -669,6 +674,8 @@ mod tests {
         }
         let mut removed = Vec::new();
         db.sweep_expired(10, 10_000, &mut removed);
+        assert!(removed.is_empty(), "alive at exactly their expiry time");
+        db.sweep_expired(11, 10_000, &mut removed);
         assert_eq!(removed.len(), 500);
         assert_eq!(db.len(), 500);
         assert_eq!(db.expires_len(), 0);

@@ -219,16 +219,18 @@ fn keys_expire_lazily_and_actively() {
         },
     );
     d.each(
-        "millisecond accuracy: a key with PX 300 is not gone before 300 ms, and is gone well within a second",
+        "millisecond accuracy: a key with PX 300 is not gone before 300 ms, and is gone well within two seconds",
         |s| {
             let mut c = s.connect().unwrap();
             let t0 = std::time::Instant::now();
             c.cmd(&["SET", "ms", "v", "PX", "300"]).unwrap();
-            let gone = poll_until(Duration::from_secs(2), || {
+            // The upper bound only catches a key that never expires: a loaded
+            // machine may stall a poll for hundreds of milliseconds.
+            let gone = poll_until(Duration::from_secs(3), || {
                 c.cmd(&["GET", "ms"]).unwrap() == Frame::Null
             });
             let ms = t0.elapsed().as_millis();
-            format!("gone: {gone}; in the window: {}", (300..=1000).contains(&ms))
+            format!("gone: {gone}; in the window: {}", (300..=2000).contains(&ms))
         },
     );
     d.finish();

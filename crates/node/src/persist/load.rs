@@ -97,7 +97,7 @@ pub fn read_rdb<R: Read>(
             empty_skipped += 1;
             continue;
         }
-        if e.expire_at_ms.is_some_and(|at| at <= now_ms as i64) {
+        if e.expire_at_ms.is_some_and(|at| at < now_ms as i64) {
             info.expired_skipped += 1;
             continue;
         }
