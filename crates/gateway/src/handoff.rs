@@ -182,14 +182,23 @@ pub(crate) async fn run(shared: Arc<Shared>, link: Arc<NodeLink>) {
             let link = link.clone();
             tokio::spawn(async move {
                 let mut renew = tokio::time::interval(RENEW);
+                // When the last lease went out: a node that just became the primary
+                // has none yet, and would hold the first commands of the connections
+                // handed to it until the next renewal.
+                let mut leased_at: Option<tokio::time::Instant> = None;
+                let lease = || ToNode::Lease {
+                    until_ms: monotonic_ms() + LEASE.as_millis() as u64,
+                };
                 loop {
                     let out = tokio::select! {
                         o = rx.recv() => match o { Some(o) => o, None => return },
                         _ = renew.tick() => {
                             if !leased(&shared, &link) {
+                                leased_at = None;
                                 continue;
                             }
-                            Out::Msg(ToNode::Lease { until_ms: monotonic_ms() + LEASE.as_millis() as u64 })
+                            leased_at = Some(tokio::time::Instant::now());
+                            Out::Msg(lease())
                         }
                     };
                     let sent = match out {
@@ -198,6 +207,18 @@ pub(crate) async fn run(shared: Arc<Shared>, link: Arc<NodeLink>) {
                             pending,
                             stream,
                         } => {
+                            let stale = leased_at.is_none_or(|t| t.elapsed() >= RENEW);
+                            if stale && leased(&shared, &link) {
+                                if let Err(e) = wr.send(&lease(), b"", None).await {
+                                    tracing::warn!(
+                                        node = link.node,
+                                        "handoff link write failed: {e}"
+                                    );
+                                    return;
+                                }
+                                leased_at = Some(tokio::time::Instant::now());
+                                renew.reset();
+                            }
                             // Our descriptor closes when `stream` drops after the send.
                             wr.send(&msg, &pending, Some(stream.as_raw_fd())).await
                         }

@@ -48,6 +48,9 @@ pub struct Client {
     pub settings_gen: u64,
     /// Bytes the read buffer must hold before parsing is worth trying again.
     pub need: usize,
+    /// The last batch grew the replication stream: its replies wait until the
+    /// feeders have had a turn (see `connection::run`).
+    pub stream_grew: bool,
     /// Set while EXEC runs the queued commands (blocking commands must not block).
     pub in_exec: bool,
     /// The registration of a blocking command that is waiting.
@@ -97,6 +100,7 @@ impl Client {
             settings,
             settings_gen,
             need: 0,
+            stream_grew: false,
             in_exec: false,
             blocked: None,
             replconf: ReplConf::default(),

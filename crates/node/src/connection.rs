@@ -247,6 +247,13 @@ async fn run(
                     if srv.aof.must_wait(&client.settings) && !crate::aof::wait_durable(srv, &handle).await {
                         return Err("killed while waiting for the AOF fsync");
                     }
+                    // Writes reach the replicas' sockets before their acknowledgements
+                    // reach the client: the feeders, just woken, run first. A primary
+                    // that crashes or freezes right after replying then has not
+                    // acknowledged anything its replica cannot have.
+                    if std::mem::take(&mut client.stream_grew) {
+                        tokio::task::yield_now().await;
+                    }
                     flush(srv, stream, &handle, out).await?;
                     match flow {
                         Flow::Continue => break,
@@ -570,7 +577,7 @@ fn process(srv: &Shared, client: &mut Client, inbuf: &mut BytesMut, out: &mut Re
     };
     client.argv_store = argv_store;
     drop(guard);
-    srv.repl.publish();
+    client.stream_grew = srv.repl.publish();
     inbuf.advance(pos);
     client.spans = spans;
     flow

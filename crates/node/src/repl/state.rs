@@ -383,17 +383,19 @@ impl Repl {
         self.replica.store(replica, Relaxed);
     }
 
-    /// Tells feeders the stream has grown (cheap when it has not).
-    pub fn publish(&self) {
+    /// Tells feeders the stream has grown (cheap when it has not); true if it had
+    /// and someone (a replica's feeder, the AOF writer) was told.
+    pub fn publish(&self) -> bool {
         if !self.has_backlog.load(Relaxed) {
-            return;
+            return false;
         }
         let end = self.inner.lock().offset();
-        self.end_tx.send_if_modified(|v| {
+        let grew = self.end_tx.send_if_modified(|v| {
             let changed = *v != end;
             *v = end;
             changed
         });
+        grew && self.end_tx.receiver_count() > 0
     }
 
     pub fn subscribe_end(&self) -> watch::Receiver<u64> {
