@@ -261,13 +261,15 @@ pub fn throughput(
         primaries.push(lab.start(k, "tput-primary", true)?);
     }
     let client_cpu = lab.client_cpu;
+    // Pipelined runs are faster: more requests keep them as long as the others.
+    let requests_per_run = |pipeline: u32| requests * u64::from(pipeline).min(4);
     let measure = |primaries: &mut Vec<Server>, phase: &str| -> Result<Vec<Vec<f64>>> {
         // [mode][kind] → median ops/s
         let mut out = vec![vec![0.0; kinds.len()]; modes.len()];
         for (m, (pipeline, label)) in modes.iter().enumerate() {
             let opts = BenchOpts {
                 clients: 50,
-                requests: requests * u64::from(*pipeline).min(4),
+                requests: requests_per_run(*pipeline),
                 pipeline: *pipeline,
                 keyspace: 100_000,
                 client_cpu,
@@ -312,7 +314,7 @@ pub fn throughput(
     // CPU per million replicated writes: what the replica costs the machine.
     let writes: u64 = modes
         .iter()
-        .map(|(pipeline, _)| requests * u64::from(*pipeline).min(4) * u64::from(repeat))
+        .map(|(pipeline, _)| requests_per_run(*pipeline) * u64::from(repeat))
         .sum();
     let per_million = |after: Vec<f64>, before: &[f64]| -> Vec<f64> {
         after

@@ -48,9 +48,9 @@ pub fn load_at_start(srv: &Arc<Shared>) -> anyhow::Result<bool> {
     loader.close();
     // A clean stop recorded where in its primary's stream the data is.
     if let Some(h) = super::history::take(&settings.dir, &dir, &settings.aof.filename, &manifest) {
-        if h.db < settings.databases {
-            srv.repl.lock().restore_history(&h.replid, h.offset, h.db);
-        }
+        srv.repl
+            .lock()
+            .restore_history(&h.replid, h.offset, h.db, settings.databases);
     }
     let keys: u64 = srv.keyspace.lock().dbs.iter().map(|d| d.len() as u64).sum();
     srv.aof.stats.base_size.store(total, Relaxed);

@@ -260,8 +260,9 @@ pub fn load_at_start(srv: &Shared) -> anyhow::Result<()> {
     if let (Some(id), Some(off)) = (&info.repl_id, info.repl_offset) {
         *state.loaded_repl.lock() = Some((id.clone(), off));
         let db = info.repl_stream_db.unwrap_or(0);
-        let db = if db < settings.databases { db } else { 0 };
-        srv.repl.lock().restore_history(id, off, db);
+        srv.repl
+            .lock()
+            .restore_history(id, off, db, settings.databases);
     }
     tracing::info!(
         keys = info.keys,

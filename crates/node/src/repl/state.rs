@@ -208,9 +208,14 @@ impl ReplState {
     /// Redis does. Ignored once a backlog exists (the node has moved on since).
     /// `db` is the database the stream had selected there (`repl-stream-db`): the
     /// primary sends SELECT only when the database changes, so what continues the
-    /// stream is applied in it.
-    pub fn restore_history(&mut self, replid: &str, offset: u64, db: usize) {
-        if self.backlog.is_some() || replid.len() != 40 || replid.bytes().all(|b| b == b'0') {
+    /// stream is applied in it. One this node does not have (of `databases`) makes
+    /// the history unusable: better a full resync than writes in the wrong one.
+    pub fn restore_history(&mut self, replid: &str, offset: u64, db: usize, databases: usize) {
+        if self.backlog.is_some()
+            || replid.len() != 40
+            || replid.bytes().all(|b| b == b'0')
+            || db >= databases
+        {
             return;
         }
         self.replid = replid.to_string();
@@ -384,18 +389,21 @@ impl Repl {
     }
 
     /// Tells feeders the stream has grown (cheap when it has not); true if it had
-    /// and someone (a replica's feeder, the AOF writer) was told.
+    /// and replicas are attached (their feeders should send before the replies go).
     pub fn publish(&self) -> bool {
         if !self.has_backlog.load(Relaxed) {
             return false;
         }
-        let end = self.inner.lock().offset();
+        let (end, replicas) = {
+            let st = self.inner.lock();
+            (st.offset(), !st.replicas.is_empty())
+        };
         let grew = self.end_tx.send_if_modified(|v| {
             let changed = *v != end;
             *v = end;
             changed
         });
-        grew && self.end_tx.receiver_count() > 0
+        grew && replicas
     }
 
     pub fn subscribe_end(&self) -> watch::Receiver<u64> {
