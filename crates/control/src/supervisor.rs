@@ -92,10 +92,24 @@ impl Proc {
         exited.unwrap_or(false)
     }
 
-    /// SIGTERM, then SIGKILL if it has not exited within `grace`.
+    /// SIGTERM, then SIGKILL if it has not exited within `grace`. SIGTERM is
+    /// repeated every second: redis-server refuses a shutdown while it writes the
+    /// initial AOF after a full sync ("Writing initial AOF, can't exit.") and does
+    /// not retry it by itself, while a repeated SIGTERM only reschedules the
+    /// shutdown (ours ignores it: its first SIGTERM already started one).
     pub async fn stop(&self, grace: Duration) {
-        self.signal(libc::SIGTERM);
-        if !self.wait_exit(grace).await {
+        const RETERM: Duration = Duration::from_secs(1);
+        let deadline = tokio::time::Instant::now() + grace;
+        let mut exited = false;
+        while !exited {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            self.signal(libc::SIGTERM);
+            exited = self.wait_exit(left.min(RETERM)).await;
+        }
+        if !exited {
             tracing::warn!(pid = self.pid, "no exit after SIGTERM; killing");
             self.signal(libc::SIGKILL);
             self.wait_exit(Duration::from_secs(5)).await;

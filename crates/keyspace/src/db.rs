@@ -1,8 +1,9 @@
 //! One database: the key → entry map, the index of keys with a TTL (for the active
 //! expiry sweep), and the registry of watched keys.
 
+use crate::table::KeyTable;
 use crate::{Collection, Key, Value, WatchFlag, WrongType};
-use indexmap::{IndexMap, IndexSet};
+use indexmap::IndexSet;
 use std::collections::HashMap;
 
 type Hasher = foldhash::fast::RandomState;
@@ -51,7 +52,7 @@ pub enum KeyEvent {
 
 #[derive(Default)]
 pub struct Db {
-    map: IndexMap<Key, Entry, Hasher>,
+    map: KeyTable<Entry>,
     /// Keys that have a TTL, swept by the active expiry cycle.
     expires: IndexSet<Key, Hasher>,
     /// Where the next active-expiry sweep continues.
@@ -108,8 +109,14 @@ impl Db {
         if self.map.len() < self.map.capacity() {
             return 0;
         }
-        let per_entry = std::mem::size_of::<(u64, Key, Entry)>() + 10;
-        self.map.capacity().max(4) * per_entry
+        // The new table is twice the slots, allocated before the old one is freed.
+        self.map.slot_count().max(4) * 2 * KeyTable::<Entry>::SLOT_BYTES
+    }
+
+    /// Starts loading the memory a lookup of `key` will read (see
+    /// `KeyTable::prefetch`); a hint with no effect on the data.
+    pub fn prefetch(&self, key: &[u8]) {
+        self.map.prefetch(crate::table::hash_key(key));
     }
 
     /// Looks a key up for reading or in-place writing, deleting it first if it has
@@ -117,7 +124,7 @@ impl Db {
     pub fn get_mut(&mut self, key: &[u8], now_ms: u64) -> Option<&mut Entry> {
         let i = self.lookup(key, now_ms)?;
         let lfu = self.lfu;
-        let (_, e) = self.map.get_index_mut(i)?;
+        let e = self.map.at_mut(i)?;
         e.lru = match lfu {
             None => lru_now(now_ms),
             Some(lfu) => crate::lfu::touch(e.lru, now_ms, lfu),
@@ -128,7 +135,7 @@ impl Db {
     /// The slot of a live key (one hash lookup), deleting it if its TTL passed;
     /// counts the lookup as a hit or miss while a read-only command runs.
     fn lookup(&mut self, key: &[u8], now_ms: u64) -> Option<usize> {
-        let found = match self.map.get_index_of(key) {
+        let found = match self.map.find(key) {
             Some(i) if self.map[i].expired(now_ms) => {
                 self.delete_expired(key);
                 None
@@ -211,7 +218,7 @@ impl Db {
             if self.map.is_empty() {
                 return None;
             }
-            self.map.get_index(fastrand::usize(..self.map.len()))
+            self.map.random().map(|(_, k, e)| (k, e))
         }
     }
 
@@ -303,15 +310,14 @@ impl Db {
             None => lru_now(now_ms),
             Some(_) => crate::lfu::fresh(now_ms),
         };
-        let (i, _) = self.map.insert_full(
-            key.into(),
+        self.map.insert_absent(
+            key,
             Entry {
                 value,
                 expire_at,
                 lru,
             },
-        );
-        i
+        )
     }
 
     /// Makes room for `keys` more keys, `expires` of them with a TTL (a loader that
@@ -325,11 +331,8 @@ impl Db {
     /// watchers or waiters to signal); false, changing nothing, if it exists.
     pub fn insert_loaded(&mut self, key: &[u8], entry: Entry) -> bool {
         let has_ttl = entry.expire_at != 0;
-        match self.map.entry(key.into()) {
-            indexmap::map::Entry::Occupied(_) => return false,
-            indexmap::map::Entry::Vacant(v) => {
-                v.insert(entry);
-            }
+        if !self.map.insert_if_absent(key, entry) {
+            return false;
         }
         if has_ttl {
             self.expires.insert(key.into());
@@ -348,12 +351,12 @@ impl Db {
         } else {
             self.expires.swap_remove(key);
         }
-        self.map.insert(key.into(), entry);
+        self.map.insert(key, entry);
     }
 
     /// Removes a key; the removed entry if it existed (expired or not).
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
-        let e = self.map.swap_remove(key)?;
+        let e = self.map.remove(key)?;
         if e.expire_at != 0 {
             self.expires.swap_remove(key);
         }
@@ -529,7 +532,7 @@ impl Db {
     pub fn clear(&mut self) {
         self.dirty += self.map.len() as u64;
         self.signal_all_existing();
-        self.map = IndexMap::default();
+        self.map = KeyTable::default();
         self.expires = IndexSet::default();
         self.sweep_cursor = 0;
     }
@@ -543,10 +546,10 @@ impl Db {
         other.sweep_cursor = 0;
     }
 
-    /// One SCAN step. The cursor counts down through the map's slots so that a
-    /// removal (which moves the last entry into the hole) never hides a key that
-    /// was present for the whole scan: the moved entry was already visited.
-    /// Returns the next cursor (0 = done).
+    /// One SCAN step: the cursor is a position in the table's hash space (see
+    /// `KeyTable::scan`), so a key present for the whole scan is returned once
+    /// even if the table grows or shrinks in between. Returns the next cursor
+    /// (0 = done).
     pub fn scan(
         &mut self,
         cursor: u64,
@@ -554,11 +557,9 @@ impl Db {
         now_ms: u64,
         mut visit: impl FnMut(&Key, &Entry),
     ) -> u64 {
-        crate::cursor::scan_positions(self.map.len(), cursor, count, |i| {
-            if let Some((k, e)) = self.map.get_index(i) {
-                if !e.expired(now_ms) {
-                    visit(k, e);
-                }
+        self.map.scan(cursor, count, |k, e| {
+            if !e.expired(now_ms) {
+                visit(k, e);
             }
         })
     }
@@ -567,21 +568,14 @@ impl Db {
     pub fn random_key(&mut self, now_ms: u64) -> Option<Key> {
         // Bounded retries so a database full of expired keys cannot spin forever.
         for _ in 0..100 {
-            let len = self.map.len();
-            if len == 0 {
-                return None;
-            }
-            let i = fastrand::usize(..len);
-            let (k, e) = self.map.get_index(i)?;
+            let (_, k, e) = self.map.random()?;
             if !e.expired(now_ms) {
                 return Some(k.clone());
             }
             let k = k.clone();
             self.delete_expired(&k);
         }
-        self.map
-            .get_index(fastrand::usize(..self.map.len().max(1)))
-            .map(|(k, _)| k.clone())
+        self.map.random().map(|(_, k, _)| k.clone())
     }
 
     /// Iterates over live keys (KEYS).

@@ -39,6 +39,8 @@ pub struct Client {
     pub skip_next: bool,
     /// Parser scratch, kept to avoid reallocating per batch.
     pub spans: Spans,
+    /// Prefetches the keys of the commands ahead in a pipelined batch.
+    pub lookahead: crate::lookahead::Lookahead,
     /// The command this connection ran last, to skip the table lookup when it repeats.
     pub last_resolved: Option<(&'static crate::dispatch::Command, usize)>,
     /// Reused storage for a command's argument slices.
@@ -95,6 +97,7 @@ impl Client {
             reply_mode: ReplyMode::On,
             skip_next: false,
             spans: Spans::default(),
+            lookahead: Default::default(),
             argv_store: Vec::with_capacity(16),
             last_resolved: None,
             settings,

@@ -533,6 +533,7 @@ fn process(srv: &Shared, client: &mut Client, inbuf: &mut BytesMut, out: &mut Re
     let mut clock = Clock::start();
     let mut pos = 0;
     let mut argv_store = std::mem::take(&mut client.argv_store);
+    client.lookahead.reset();
     let flow = loop {
         let rest = &inbuf[pos..];
         match parse_request(rest, &mut spans, &limits) {
@@ -548,6 +549,9 @@ fn process(srv: &Shared, client: &mut Client, inbuf: &mut BytesMut, out: &mut Re
                 if client.adopted.is_some() && client.multi.is_none() && is_maint_opt_in(&argv) {
                     argv_store = recycle(argv);
                     break Flow::Release;
+                }
+                if let Some(ks) = guard.as_deref() {
+                    client.lookahead.run(inbuf, pos, ks, client.db, &limits);
                 }
                 let flow =
                     dispatch::submit(srv, &mut guard, client, out, &settings, &argv, &mut clock);
@@ -591,7 +595,7 @@ fn is_maint_opt_in(argv: &[&[u8]]) -> bool {
 
 /// Empties an argument vector and re-types its borrow, keeping the allocation
 /// (the in-place collect reuses it), so no command allocates one.
-fn recycle<'b>(mut v: Vec<&[u8]>) -> Vec<&'b [u8]> {
+pub(crate) fn recycle<'b>(mut v: Vec<&[u8]>) -> Vec<&'b [u8]> {
     v.clear();
     v.into_iter().map(|_| -> &'b [u8] { &[] }).collect()
 }

@@ -16,6 +16,7 @@ mod evict;
 mod handoff;
 mod info;
 mod latency;
+mod lookahead;
 mod notify;
 pub mod persist;
 mod pubsub;

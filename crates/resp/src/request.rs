@@ -48,6 +48,15 @@ impl Spans {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// Argument `i`, if the request has one.
+    pub fn arg<'a>(&'a self, buf: &'a [u8], i: usize) -> Option<&'a [u8]> {
+        if self.inline_owned {
+            self.owned.get(i).map(|a| a.as_slice())
+        } else {
+            self.ranges.get(i).and_then(|&(s, e)| buf.get(s..e))
+        }
+    }
+
     /// Fills `out` with the arguments as slices of `buf` (or of owned inline data).
     pub fn collect<'a>(&'a self, buf: &'a [u8], out: &mut Vec<&'a [u8]>) {
         out.clear();

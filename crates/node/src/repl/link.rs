@@ -505,16 +505,19 @@ impl MasterClient {
         let mut pos = 0;
         // Where the last command after which no transaction was open ends.
         let mut whole = 0;
+        self.client.lookahead.reset();
+        let mut argv_store = std::mem::take(&mut self.client.argv_store);
         loop {
             let rest = &buf[pos..];
             match parse_request(rest, &mut spans, &limits) {
                 Ok(Request::Complete(n)) => {
-                    let mut argv = Vec::new();
+                    let mut argv = crate::connection::recycle(std::mem::take(&mut argv_store));
                     spans.collect(rest, &mut argv);
                     let getack = argv.len() >= 2
                         && argv[0].eq_ignore_ascii_case(b"replconf")
                         && argv[1].eq_ignore_ascii_case(b"getack");
                     if getack {
+                        self.client.argv_store = crate::connection::recycle(argv);
                         // Answered before anything after it is applied.
                         pos += n;
                         if self.client.multi.is_none() {
@@ -527,6 +530,11 @@ impl MasterClient {
                         return;
                     }
                     if !argv.is_empty() {
+                        if let Some(ks) = guard.as_deref() {
+                            self.client
+                                .lookahead
+                                .run(buf, pos, ks, self.client.db, &limits);
+                        }
                         let flow = dispatch::submit(
                             srv,
                             &mut guard,
@@ -544,6 +552,7 @@ impl MasterClient {
                         }
                         self.out.buf.clear();
                     }
+                    argv_store = crate::connection::recycle(argv);
                     pos += n;
                     if self.client.multi.is_none() {
                         whole = pos;
@@ -560,6 +569,7 @@ impl MasterClient {
                 }
             }
         }
+        self.client.argv_store = argv_store;
         self.feed_applied(srv, &mut guard, buf, pos, whole);
         drop(guard);
         srv.repl.publish();
