@@ -339,3 +339,45 @@ fn a_restarted_replica_resyncs_partially() {
     );
     assert_eq!(info_u64(&mut p, "stats", "sync_partial_ok"), 1);
 }
+
+/// Starts a primary with `args` and a replica following it, stops the replica,
+/// writes 20 MB to the primary, and lets the replica go on; the primary's number
+/// of full syncs once the replica is identical again.
+fn full_syncs_after_a_stalled_replica(args: &[&str]) -> u64 {
+    let primary = FerroNode::start(bin(), args).unwrap();
+    let replica = ferro();
+    let mut p = primary.connect().unwrap();
+    ok(p.cmd(&["SET", "before", "1"]).unwrap());
+    follow(&replica, &primary);
+    wait_caught_up(&primary, &replica);
+    // SAFETY: kill(2) has no memory-safety preconditions.
+    unsafe { libc::kill(replica.pid() as i32, libc::SIGSTOP) };
+    let value = "v".repeat(10_000);
+    for i in 0..2_000 {
+        ok(p.cmd(&["SET", &format!("big:{i}"), &value]).unwrap());
+    }
+    // SAFETY: as above.
+    unsafe { libc::kill(replica.pid() as i32, libc::SIGCONT) };
+    assert_same(&primary, &replica);
+    info_u64(&mut p, "stats", "sync_full")
+}
+
+/// What the primary writes while its replica cannot read is held for that replica
+/// beyond the backlog (as Redis's replica output buffer holds it), so a replica
+/// that stalls — loading a large snapshot, or stopped as here — catches up
+/// without another full sync, though the 16 KB backlog held a thousandth of it.
+#[test]
+fn a_stalled_replica_is_held_beyond_the_backlog() {
+    let full = full_syncs_after_a_stalled_replica(&["--set", "repl-backlog-size=16kb"]);
+    assert_eq!(full, 1, "the stalled replica needed another full sync");
+}
+
+/// Past `client-output-buffer-limit replica`, the replica is disconnected (as
+/// Redis does) and comes back with a full sync.
+#[test]
+fn a_replica_past_its_output_limit_is_disconnected() {
+    let limit = "client-output-buffer-limit=replica 1mb 0 0";
+    let full =
+        full_syncs_after_a_stalled_replica(&["--set", "repl-backlog-size=16kb", "--set", limit]);
+    assert_eq!(full, 2, "the replica was not disconnected at its limit");
+}

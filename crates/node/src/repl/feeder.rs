@@ -6,7 +6,10 @@
 //!
 //! The snapshot and its offset are taken under the keyspace lock (every write is
 //! recorded under that lock), so the payload plus the stream after its offset is
-//! exactly the primary's history. Serialising happens off the event loop.
+//! exactly the primary's history. Serialising happens off the event loop, and
+//! meanwhile the stream is taken out of the backlog into this replica's output
+//! buffer (`Outgoing`), so a sync that takes longer than the backlog lasts does
+//! not end in another full sync.
 
 use super::state::ReplicaInfo;
 use crate::client::Client;
@@ -112,15 +115,15 @@ async fn run(
     inbuf: &mut BytesMut,
 ) -> Result<(), &'static str> {
     let id = handle.id;
-    let mut sent = match start {
+    let mut end_rx = srv.repl.subscribe_end();
+    let mut out = Outgoing::new(srv.settings().output_limits.replica);
+    let mut head = Vec::new();
+    match start {
         Start::Partial { from } => {
             tracing::info!(replica = id, offset = from, "partial resync accepted");
-            let line = format!("+CONTINUE {replid}\r\n");
-            stream
-                .write_all(line.as_bytes())
-                .await
-                .map_err(|_| "write error")?;
-            from
+            head.extend_from_slice(format!("+CONTINUE {replid}\r\n").as_bytes());
+            out.sent = from;
+            out.taken = from;
         }
         Start::Full { snapshot, offset } => {
             tracing::info!(replica = id, offset, keys = snapshot.keys(), "full resync");
@@ -130,33 +133,102 @@ async fn run(
                 .await
                 .map_err(|_| "write error")?;
             set_state(srv, id, "send_bulk");
-            let payload = snapshot_payload(snapshot, replid.to_string(), offset).await?;
-            let header = format!("${}\r\n", payload.len());
-            stream
-                .write_all(header.as_bytes())
-                .await
-                .map_err(|_| "write error")?;
-            stream
-                .write_all(&payload)
-                .await
-                .map_err(|_| "write error")?;
-            offset
+            out.sent = offset;
+            out.taken = offset;
+            // The stream goes on while the snapshot is serialised: keep taking it
+            // out of the backlog, so a backlog smaller than what is written
+            // during the sync cannot force another full resync.
+            let serialise = snapshot_payload(snapshot, replid.to_string(), offset);
+            tokio::pin!(serialise);
+            let payload = loop {
+                out.take(srv, id)?;
+                tokio::select! {
+                    payload = &mut serialise => break payload?,
+                    changed = end_rx.changed() => {
+                        if changed.is_err() {
+                            return Ok(());
+                        }
+                    }
+                    _ = handle.kill.notified() => return Err("killed"),
+                    _ = srv.shutdown.cancelled() => return Ok(()),
+                }
+            };
+            head.extend_from_slice(format!("${}\r\n", payload.len()).as_bytes());
+            head.extend_from_slice(&payload);
         }
-    };
-    set_state(srv, id, "online");
-    if let Some(r) = srv.repl.lock().replicas.get_mut(&id) {
-        r.sent = sent;
     }
-    let mut end_rx = srv.repl.subscribe_end();
-    let mut buf = Vec::with_capacity(CHUNK);
+    let mut head = &head[..];
+    let mut online = false;
+    let (mut rd, mut wr) = stream.split();
     loop {
-        // Send everything the backlog holds past what this replica has.
+        out.take(srv, id)?;
+        if head.is_empty() && !online {
+            online = true;
+            set_state(srv, id, "online");
+        }
+        let next: &[u8] = if head.is_empty() { &out.pending } else { head };
+        tokio::select! {
+            written = wr.write(next), if !next.is_empty() => {
+                let n = written.map_err(|_| "write error")?;
+                if n == 0 {
+                    return Err("write error");
+                }
+                if head.is_empty() {
+                    out.written(srv, id, n);
+                } else {
+                    head = &head[n..];
+                }
+            }
+            changed = end_rx.changed() => {
+                if changed.is_err() {
+                    return Ok(());
+                }
+            }
+            read = rd.read_buf(inbuf) => match read {
+                Ok(0) | Err(_) => return Err("replica closed the connection"),
+                Ok(_) => read_acks(srv, id, inbuf),
+            },
+            _ = handle.kill.notified() => return Err("killed"),
+            _ = srv.shutdown.cancelled() => return Ok(()),
+        }
+    }
+}
+
+/// The stream on its way to one replica: taken out of the shared backlog as soon
+/// as it is there, and held here until the socket takes it. This is Redis's
+/// replica output buffer, with its limits (`client-output-buffer-limit replica`):
+/// it holds what arrives while a full sync is serialised and sent and while the
+/// replica loads it, which can be more than the backlog keeps.
+struct Outgoing {
+    pending: BytesMut,
+    /// Stream offset written to the socket, and taken into `pending`.
+    sent: u64,
+    taken: u64,
+    limit: crate::config::OutputLimit,
+    /// Since when `pending` has been over the soft limit.
+    over_soft_since: Option<Instant>,
+}
+
+impl Outgoing {
+    fn new(limit: crate::config::OutputLimit) -> Self {
+        Outgoing {
+            pending: BytesMut::new(),
+            sent: 0,
+            taken: 0,
+            limit,
+            over_soft_since: None,
+        }
+    }
+
+    /// Moves everything the backlog holds past `taken` into `pending`.
+    fn take(&mut self, srv: &Shared, id: u64) -> Result<(), &'static str> {
+        let mut chunk = Vec::new();
         loop {
-            buf.clear();
+            chunk.clear();
             let got = {
                 let st = srv.repl.lock();
                 st.backlog()
-                    .and_then(|b| b.read_after(sent, CHUNK, &mut buf))
+                    .and_then(|b| b.read_after(self.taken, CHUNK, &mut chunk))
             };
             match got {
                 None => {
@@ -168,26 +240,43 @@ async fn run(
                 }
                 Some(0) => break,
                 Some(n) => {
-                    stream.write_all(&buf).await.map_err(|_| "write error")?;
-                    sent += n as u64;
-                    if let Some(r) = srv.repl.lock().replicas.get_mut(&id) {
-                        r.sent = sent;
-                    }
+                    self.pending.extend_from_slice(&chunk);
+                    self.taken += n as u64;
                 }
             }
         }
-        tokio::select! {
-            changed = end_rx.changed() => {
-                if changed.is_err() {
-                    return Ok(());
-                }
-            }
-            read = stream.read_buf(inbuf) => match read {
-                Ok(0) | Err(_) => return Err("replica closed the connection"),
-                Ok(_) => read_acks(srv, id, inbuf),
-            },
-            _ = handle.kill.notified() => return Err("killed"),
-            _ = srv.shutdown.cancelled() => return Ok(()),
+        self.check_limits(id)
+    }
+
+    fn check_limits(&mut self, id: u64) -> Result<(), &'static str> {
+        let held = self.pending.len() as u64;
+        let l = self.limit;
+        let over_hard = l.hard > 0 && held > l.hard;
+        let over_soft = l.soft > 0 && held > l.soft;
+        if !over_soft {
+            self.over_soft_since = None;
+        } else if self.over_soft_since.is_none() {
+            self.over_soft_since = Some(Instant::now());
+        }
+        let since = self.over_soft_since;
+        let soft_expired = since.is_some_and(|t| t.elapsed().as_secs() >= l.soft_seconds);
+        if over_hard || soft_expired {
+            tracing::warn!(
+                replica = id,
+                held,
+                "replica output buffer over its limit (client-output-buffer-limit replica); disconnecting"
+            );
+            return Err("replica output buffer limit reached");
+        }
+        Ok(())
+    }
+
+    /// The socket took `n` bytes of `pending`.
+    fn written(&mut self, srv: &Shared, id: u64, n: usize) {
+        self.pending.advance(n);
+        self.sent += n as u64;
+        if let Some(r) = srv.repl.lock().replicas.get_mut(&id) {
+            r.sent = self.sent;
         }
     }
 }
