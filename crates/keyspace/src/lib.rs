@@ -16,7 +16,6 @@ mod watch;
 pub use bytes::SmallBytes;
 pub use db::{Db, Entry, KeyEvent, Ttl};
 pub use keyspace::{Keyspace, KeyspaceStats};
-pub use table::hash_key;
 pub use types::{Hash, List, Set, ZSet};
 pub use value::{itoa_buf as value_buf, parse_i64, Collection, Value, WrongType};
 pub use watch::WatchFlag;

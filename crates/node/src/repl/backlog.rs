@@ -71,7 +71,12 @@ impl Backlog {
 
     /// Copies the bytes after `offset` (at most `max`) into `out`; returns how many.
     /// None when those bytes are no longer held (the reader fell too far behind).
-    pub fn read_after(&self, offset: u64, max: usize, out: &mut Vec<u8>) -> Option<usize> {
+    pub fn read_after(
+        &self,
+        offset: u64,
+        max: usize,
+        out: &mut impl bytes::BufMut,
+    ) -> Option<usize> {
         if !self.can_continue_from(offset) {
             return None;
         }
@@ -81,10 +86,10 @@ impl Backlog {
         // The wanted range [start, start + n) may span both halves of the ring.
         let end = start + n;
         if start < a.len() {
-            out.extend_from_slice(&a[start..end.min(a.len())]);
+            out.put_slice(&a[start..end.min(a.len())]);
         }
         if end > a.len() {
-            out.extend_from_slice(&b[start.saturating_sub(a.len())..end - a.len()]);
+            out.put_slice(&b[start.saturating_sub(a.len())..end - a.len()]);
         }
         Some(n)
     }

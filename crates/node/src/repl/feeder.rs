@@ -222,13 +222,11 @@ impl Outgoing {
 
     /// Moves everything the backlog holds past `taken` into `pending`.
     fn take(&mut self, srv: &Shared, id: u64) -> Result<(), &'static str> {
-        let mut chunk = Vec::new();
         loop {
-            chunk.clear();
             let got = {
                 let st = srv.repl.lock();
                 st.backlog()
-                    .and_then(|b| b.read_after(self.taken, CHUNK, &mut chunk))
+                    .and_then(|b| b.read_after(self.taken, CHUNK, &mut self.pending))
             };
             match got {
                 None => {
@@ -239,10 +237,7 @@ impl Outgoing {
                     return Err("replica fell behind the backlog");
                 }
                 Some(0) => break,
-                Some(n) => {
-                    self.pending.extend_from_slice(&chunk);
-                    self.taken += n as u64;
-                }
+                Some(n) => self.taken += n as u64,
             }
         }
         self.check_limits(id)
