@@ -2,23 +2,62 @@
 //! longer ones in one heap allocation, in 24 bytes either way. Most keys and many
 //! values are short: inline they cost no allocation, no free, and no pointer chase
 //! on lookup (the profile showed those misses dominating SET/GET).
+//!
+//! `SharedBytes` is the same with a reference-counted heap part: a top-level
+//! string value is stored that way so that a point-in-time snapshot can hold it by
+//! bumping a count instead of copying it (the copy made BGSAVE and full sync stall
+//! the node for about a second per GB and doubled its memory).
 
 use std::borrow::Borrow;
 use std::hash::{Hash, Hasher};
 
 const INLINE: usize = 22;
 
-#[derive(Clone)]
-enum Repr {
-    Inline { len: u8, data: [u8; INLINE] },
-    Heap(Box<[u8]>),
+/// Where a `SmallBytes` keeps a string longer than `INLINE`.
+pub trait HeapBytes: std::ops::Deref<Target = [u8]> + for<'a> From<&'a [u8]> + Clone {
+    /// Bytes the allocation holds beside the string (a reference count's header).
+    const HEADER: usize;
+    fn into_vec(self) -> Vec<u8>;
+}
+
+impl HeapBytes for Box<[u8]> {
+    const HEADER: usize = 0;
+    fn into_vec(self) -> Vec<u8> {
+        <[u8]>::into_vec(self)
+    }
+}
+
+/// triomphe's `Arc` has no weak count: its header is one word, so a 32-byte value
+/// still fits the 48-byte malloc chunk a `Box` gets (std's `Arc` needs 64).
+impl HeapBytes for triomphe::Arc<[u8]> {
+    const HEADER: usize = std::mem::size_of::<usize>();
+    fn into_vec(self) -> Vec<u8> {
+        self.to_vec()
+    }
 }
 
 #[derive(Clone)]
-pub struct SmallBytes(Repr);
+enum Repr<H> {
+    Inline { len: u8, data: [u8; INLINE] },
+    Heap(H),
+}
+
+/// An owned short-string-optimised byte string (keys, members, fields).
+#[derive(Clone)]
+pub struct SmallBytes<H: HeapBytes = Box<[u8]>>(Repr<H>);
+
+/// A string value whose heap part is shared by clones (see the module comment).
+pub type SharedBytes = SmallBytes<triomphe::Arc<[u8]>>;
 
 impl SmallBytes {
     pub fn new(bytes: &[u8]) -> Self {
+        Self::copy_of(bytes)
+    }
+}
+
+impl<H: HeapBytes> SmallBytes<H> {
+    /// A copy of `bytes` (`SmallBytes::new` where the heap type is the default).
+    pub fn copy_of(bytes: &[u8]) -> Self {
         if bytes.len() <= INLINE {
             let mut data = [0u8; INLINE];
             data[..bytes.len()].copy_from_slice(bytes);
@@ -27,14 +66,14 @@ impl SmallBytes {
                 data,
             })
         } else {
-            SmallBytes(Repr::Heap(bytes.into()))
+            SmallBytes(Repr::Heap(H::from(bytes)))
         }
     }
 
     pub fn as_slice(&self) -> &[u8] {
         match &self.0 {
             Repr::Inline { len, data } => &data[..*len as usize],
-            Repr::Heap(b) => b,
+            Repr::Heap(b) => &b[..],
         }
     }
 
@@ -50,7 +89,7 @@ impl SmallBytes {
     pub fn heap_size(&self) -> usize {
         match &self.0 {
             Repr::Inline { .. } => 0,
-            Repr::Heap(b) => b.len(),
+            Repr::Heap(b) => H::HEADER + b.len(),
         }
     }
 
@@ -62,20 +101,20 @@ impl SmallBytes {
     }
 }
 
-impl std::ops::Deref for SmallBytes {
+impl<H: HeapBytes> std::ops::Deref for SmallBytes<H> {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
         self.as_slice()
     }
 }
 
-impl Borrow<[u8]> for SmallBytes {
+impl<H: HeapBytes> Borrow<[u8]> for SmallBytes<H> {
     fn borrow(&self) -> &[u8] {
         self.as_slice()
     }
 }
 
-impl AsRef<[u8]> for SmallBytes {
+impl<H: HeapBytes> AsRef<[u8]> for SmallBytes<H> {
     fn as_ref(&self) -> &[u8] {
         self.as_slice()
     }
@@ -83,27 +122,27 @@ impl AsRef<[u8]> for SmallBytes {
 
 // Hash and Eq must agree with `[u8]`'s so maps keyed by SmallBytes can be queried
 // with plain slices.
-impl Hash for SmallBytes {
-    fn hash<H: Hasher>(&self, state: &mut H) {
+impl<H: HeapBytes> Hash for SmallBytes<H> {
+    fn hash<S: Hasher>(&self, state: &mut S) {
         self.as_slice().hash(state)
     }
 }
 
-impl PartialEq for SmallBytes {
+impl<H: HeapBytes> PartialEq for SmallBytes<H> {
     fn eq(&self, other: &Self) -> bool {
         self.as_slice() == other.as_slice()
     }
 }
 
-impl Eq for SmallBytes {}
+impl<H: HeapBytes> Eq for SmallBytes<H> {}
 
-impl From<&[u8]> for SmallBytes {
+impl<H: HeapBytes> From<&[u8]> for SmallBytes<H> {
     fn from(b: &[u8]) -> Self {
-        SmallBytes::new(b)
+        SmallBytes::copy_of(b)
     }
 }
 
-impl std::fmt::Debug for SmallBytes {
+impl<H: HeapBytes> std::fmt::Debug for SmallBytes<H> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{:?}", String::from_utf8_lossy(self.as_slice()))
     }
@@ -127,5 +166,18 @@ mod tests {
             assert_eq!(m.get(&v[..]), Some(&len));
             assert_eq!(s.into_vec(), v);
         }
+    }
+
+    #[test]
+    fn shared_clones_share_the_heap_part() {
+        assert_eq!(std::mem::size_of::<SharedBytes>(), 24);
+        let long = SharedBytes::copy_of(&[7u8; 100]);
+        let copy = long.clone();
+        assert_eq!(long.as_ptr(), copy.as_ptr());
+        assert_eq!(&*copy, &[7u8; 100][..]);
+        assert_eq!(copy.into_vec(), vec![7u8; 100]);
+        let short = SharedBytes::copy_of(b"abc");
+        assert_eq!(short.heap_size(), 0);
+        assert_eq!(&*short.clone(), b"abc");
     }
 }

@@ -351,8 +351,9 @@ fn max_len(slots: usize) -> usize {
     slots / 8 * 7
 }
 
+/// Asks for the cache line at `p` ahead of its use.
 #[inline]
-fn prefetch_line<T>(p: *const T) {
+pub(crate) fn prefetch_line<T>(p: *const T) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};

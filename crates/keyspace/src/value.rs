@@ -2,21 +2,25 @@
 //! OBJECT ENCODING reports them and clients and tools look at it.
 
 use crate::types::{Hash, List, Set, ZSet};
+use std::sync::Arc;
 
-/// A stored value. Aggregates are boxed so that the common case, a string, keeps
-/// the value at 32 bytes.
+/// A stored value. Everything behind a pointer is reference-counted and copied on
+/// write (`Arc::make_mut`): cloning a value, as a point-in-time snapshot does for
+/// every key, costs a count increment, and a write during the snapshot copies only
+/// the value it changes, once. The pointers also keep the common case, a string,
+/// at 32 bytes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     /// A string that is the canonical text of an i64 ("int" encoding).
     Int(i64),
     /// An immutable string as written by SET ("embstr" up to 44 bytes, else "raw").
-    Str(crate::SmallBytes),
+    Str(crate::SharedBytes),
     /// A string grown in place by APPEND, SETRANGE or SETBIT ("raw").
-    Raw(Vec<u8>),
-    List(Box<List>),
-    Hash(Box<Hash>),
-    Set(Box<Set>),
-    ZSet(Box<ZSet>),
+    Raw(Arc<Vec<u8>>),
+    List(Arc<List>),
+    Hash(Arc<Hash>),
+    Set(Arc<Set>),
+    ZSet(Arc<ZSet>),
 }
 
 /// The reply to an operation on a key of another type.
@@ -42,12 +46,12 @@ macro_rules! collection {
             }
             fn of_mut(v: &mut Value) -> Option<&mut Self> {
                 match v {
-                    Value::$ty(c) => Some(c),
+                    Value::$ty(c) => Some(Arc::make_mut(c)),
                     _ => None,
                 }
             }
             fn into_value(self) -> Value {
-                Value::$ty(Box::new(self))
+                Value::$ty(Arc::new(self))
             }
         }
     };
@@ -68,7 +72,12 @@ impl Value {
                 return Value::Int(i);
             }
         }
-        Value::Str(crate::SmallBytes::new(bytes))
+        Value::Str(crate::SharedBytes::copy_of(bytes))
+    }
+
+    /// A string built by an in-place edit ("raw" encoding).
+    pub fn raw(bytes: Vec<u8>) -> Value {
+        Value::Raw(Arc::new(bytes))
     }
 
     /// Whether string commands may operate on this value.
@@ -134,14 +143,34 @@ impl Value {
         if !matches!(self, Value::Raw(_)) {
             let bytes = match self {
                 Value::Int(i) => itoa_buf::Buf::default().format(*i).to_vec(),
-                Value::Str(s) => std::mem::replace(s, crate::SmallBytes::new(b"")).into_vec(),
+                Value::Str(s) => std::mem::replace(s, crate::SharedBytes::copy_of(b"")).into_vec(),
                 _ => Vec::new(),
             };
-            *self = Value::Raw(bytes);
+            *self = Value::raw(bytes);
         }
         match self {
-            Value::Raw(v) => v,
+            Value::Raw(v) => Arc::make_mut(v),
             _ => unreachable!("converted above"),
+        }
+    }
+
+    /// Asks for the first cache line of the value's heap part, for a loop that will
+    /// read values one after another (a snapshot's serialisation): their misses
+    /// then overlap instead of coming one at a time.
+    #[inline]
+    pub fn prefetch(&self) {
+        match self {
+            Value::Int(_) => {}
+            Value::Str(s) => {
+                if s.heap_size() > 0 {
+                    crate::table::prefetch_line(s.as_ptr());
+                }
+            }
+            Value::Raw(v) => crate::table::prefetch_line(Arc::as_ptr(v)),
+            Value::List(c) => crate::table::prefetch_line(Arc::as_ptr(c)),
+            Value::Hash(c) => crate::table::prefetch_line(Arc::as_ptr(c)),
+            Value::Set(c) => crate::table::prefetch_line(Arc::as_ptr(c)),
+            Value::ZSet(c) => crate::table::prefetch_line(Arc::as_ptr(c)),
         }
     }
 
@@ -150,7 +179,7 @@ impl Value {
         match self {
             Value::Int(_) => 0,
             Value::Str(s) => s.heap_size(),
-            Value::Raw(v) => v.capacity(),
+            Value::Raw(v) => v.capacity() + std::mem::size_of::<Vec<u8>>(),
             Value::List(l) => std::mem::size_of::<List>() + l.heap_size(),
             Value::Hash(h) => std::mem::size_of::<Hash>() + h.heap_size(),
             Value::Set(s) => std::mem::size_of::<Set>() + s.heap_size(),
@@ -248,7 +277,26 @@ mod tests {
         assert_eq!(Value::string(&[b'x'; 45]).encoding(), "raw");
         let mut v = Value::string(b"7");
         v.make_raw().push(b'1');
-        assert_eq!(v, Value::Raw(b"71".to_vec()));
+        assert_eq!(v, Value::raw(b"71".to_vec()));
         assert_eq!(v.encoding(), "raw");
+    }
+
+    #[test]
+    fn a_clone_is_shared_until_written() {
+        let mut list = List::default();
+        list.push(crate::types::list::End::Tail, b"a");
+        let mut v = list.into_value();
+        let snapshot = v.clone();
+        List::of_mut(&mut v)
+            .unwrap()
+            .push(crate::types::list::End::Tail, b"b");
+        assert_eq!(List::of(&snapshot).unwrap().len(), 1);
+        assert_eq!(List::of(&v).unwrap().len(), 2);
+
+        let mut s = Value::string(&[b'x'; 100]);
+        let before = s.clone();
+        s.make_raw().push(b'y');
+        assert_eq!(before.str_len(), 100);
+        assert_eq!(s.str_len(), 101);
     }
 }

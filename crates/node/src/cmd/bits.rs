@@ -51,7 +51,7 @@ pub fn setbit(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
             if on {
                 raw[byte] |= mask;
             }
-            db.set(args[1], Value::Raw(raw), Ttl::Clear, now);
+            db.set(args[1], Value::raw(raw), Ttl::Clear, now);
             false
         }
     };

@@ -58,7 +58,7 @@ pub fn pfadd(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
                 hll::add(&mut s, e, max_bytes).map_err(corrupt)?;
             }
             hll::invalidate_cache(&mut s);
-            db.set(key, Value::Raw(s), Ttl::Clear, now);
+            db.set(key, Value::raw(s), Ttl::Clear, now);
             true
         }
         Some(entry) => {
@@ -160,7 +160,7 @@ pub fn pfmerge(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
             }
             union.write_into(&mut s, max_bytes).map_err(corrupt)?;
             hll::invalidate_cache(&mut s);
-            db.set(dest, Value::Raw(s), Ttl::Clear, now);
+            db.set(dest, Value::raw(s), Ttl::Clear, now);
         }
     }
     ctx.notify(Class::String, "pfadd", dest);

@@ -431,7 +431,7 @@ pub fn setrange(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
                 let mut v = vec![0u8; offset];
                 v.extend_from_slice(value);
                 let len = v.len();
-                db.set(args[1], Value::Raw(v), Ttl::Clear, now);
+                db.set(args[1], Value::raw(v), Ttl::Clear, now);
                 len
             }
         }

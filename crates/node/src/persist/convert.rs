@@ -8,7 +8,7 @@ use crate::config::Settings;
 use bytes::Bytes;
 use ferrocache_keyspace::types::set::Member;
 use ferrocache_keyspace::types::zset::{order, Entry as ZEntry, Limits};
-use ferrocache_keyspace::{Hash, List, Set, SmallBytes, Value, ZSet};
+use ferrocache_keyspace::{Collection, Hash, List, Set, SmallBytes, Value, ZSet};
 use ferrocache_rdb::RdbValue;
 use std::collections::HashSet;
 
@@ -17,6 +17,9 @@ pub fn to_rdb(value: &Value) -> RdbValue {
     let b = |s: &[u8]| Bytes::copy_from_slice(s);
     match value {
         Value::Int(i) => RdbValue::String(Bytes::from(i.to_string())),
+        // A long string is handed over by reference, not copied: a snapshot of
+        // large values spent half its time in memcpy.
+        Value::Str(s) if s.heap_size() > 0 => RdbValue::String(Bytes::from_owner(s.clone())),
         Value::Str(s) => RdbValue::String(b(s)),
         Value::Raw(v) => RdbValue::String(b(v)),
         Value::List(l) => RdbValue::List(l.iter().map(b).collect()),
@@ -65,9 +68,11 @@ pub fn from_rdb(value: RdbValue, settings: &Settings) -> Value {
     match value {
         // tryObjectEncoding: int when the text is a canonical i64, else embstr/raw.
         RdbValue::String(s) => Value::string(&s),
-        RdbValue::List(items) => Value::List(Box::new(
-            items.iter().map(|i| SmallBytes::new(i)).collect::<List>(),
-        )),
+        RdbValue::List(items) => items
+            .iter()
+            .map(|i| SmallBytes::new(i))
+            .collect::<List>()
+            .into_value(),
         RdbValue::Set(members) => {
             // An intset while every member is an integer and the count allows it;
             // `Set::add` converts exactly when Redis's loader does.
@@ -76,7 +81,7 @@ pub fn from_rdb(value: RdbValue, settings: &Settings) -> Value {
             for m in &members {
                 set.add(m, max);
             }
-            Value::Set(Box::new(set))
+            set.into_value()
         }
         RdbValue::Hash(pairs) => {
             let small = pairs.len() <= settings.hash_max_listpack_entries
@@ -91,7 +96,7 @@ pub fn from_rdb(value: RdbValue, settings: &Settings) -> Value {
             for (f, v) in &pairs {
                 hash.set(f, v);
             }
-            Value::Hash(Box::new(hash))
+            hash.into_value()
         }
         RdbValue::ZSet(pairs) => {
             let mut entries: Vec<ZEntry> = pairs
@@ -107,7 +112,7 @@ pub fn from_rdb(value: RdbValue, settings: &Settings) -> Value {
                 entries: settings.zset_max_listpack_entries,
                 value: settings.zset_max_listpack_value,
             };
-            Value::ZSet(Box::new(ZSet::from_sorted(entries, limits)))
+            ZSet::from_sorted(entries, limits).into_value()
         }
     }
 }

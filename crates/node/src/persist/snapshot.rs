@@ -2,9 +2,11 @@
 //! lock is held (no encoding, no I/O), and `write_rdb` serialises the copy later,
 //! off the event loop, so a BGSAVE stalls clients only for the copy.
 //!
-//! Redis gets its point-in-time copy from fork(); here the copy is explicit. Short
-//! strings are stored inline (`SmallBytes`), so copying them is a memcpy; the cost
-//! grows with aggregates, which are deep-copied.
+//! Redis gets its point-in-time copy from fork(); here the copy is explicit but
+//! shallow: every value's heap part is reference-counted and copied on write (see
+//! `Value`), so `take` costs a count increment per key whatever the values' sizes,
+//! and a write during the serialisation copies only the value it changes, like a
+//! page after fork() but one value wide.
 
 use super::convert::to_rdb;
 use anyhow::Context;
@@ -89,6 +91,11 @@ impl Default for Aux {
     }
 }
 
+/// How many entries ahead `write_rdb` asks for a value's memory: the values are
+/// scattered over the heap, and one cache miss at a time made serialising a
+/// dataset of large strings memory-latency bound.
+const PREFETCH_AHEAD: usize = 8;
+
 /// Serialises a snapshot as an RDB version 10 file with Redis 7.0's aux fields
 /// (in Redis's order). Never call it with the keyspace lock held.
 pub fn write_rdb<W: Write>(snap: &Snapshot, out: W, aux: &Aux) -> anyhow::Result<()> {
@@ -111,7 +118,10 @@ pub fn write_rdb<W: Write>(snap: &Snapshot, out: W, aux: &Aux) -> anyhow::Result
         }
         let expires = entries.iter().filter(|(_, e)| e.expire_at != 0).count();
         w.select_db(db as u32, entries.len() as u64, expires as u64)?;
-        for (key, e) in entries {
+        for (i, (key, e)) in entries.iter().enumerate() {
+            if let Some((_, ahead)) = entries.get(i + PREFETCH_AHEAD) {
+                ahead.value.prefetch();
+            }
             let mut entry = RdbEntry::new(
                 db as u32,
                 bytes::Bytes::copy_from_slice(key),
@@ -155,5 +165,33 @@ mod tests {
         assert_eq!(read.entries[1].db, 3);
         assert_eq!(read.entries[1].expire_at_ms, Some(5000));
         assert_eq!(read.aux("repl-offset").map(|v| &v[..]), Some(&b"0"[..]));
+    }
+
+    /// The snapshot shares values with the keyspace; writes after `take` must copy
+    /// rather than reach into it.
+    #[test]
+    fn writes_after_the_snapshot_do_not_reach_it() {
+        use ferrocache_keyspace::types::list::End;
+        use ferrocache_keyspace::{Collection, List};
+        let mut ks = Keyspace::new(1);
+        let mut list = List::default();
+        list.push(End::Tail, b"first");
+        ks.db(0).set(b"l", list.into_value(), Ttl::Clear, 0);
+        ks.db(0)
+            .set(b"s", Value::string(&[b'v'; 64]), Ttl::Clear, 0);
+        let snap = take(&ks, 0);
+
+        let db = ks.db(0);
+        let e = db.get_mut(b"l", 0).unwrap();
+        List::of_mut(&mut e.value)
+            .unwrap()
+            .push(End::Tail, b"second");
+        db.get_mut(b"s", 0).unwrap().value.make_raw().push(b'!');
+
+        let find = |k: &[u8]| &snap.dbs[0].iter().find(|(key, _)| &key[..] == k).unwrap().1;
+        assert_eq!(List::of(&find(b"l").value).unwrap().len(), 1);
+        assert_eq!(find(b"s").value.str_len(), 64);
+        let now = ks.db(0).get_mut(b"l", 0).map(|e| e.value.clone()).unwrap();
+        assert_eq!(List::of(&now).unwrap().len(), 2);
     }
 }

@@ -7,7 +7,7 @@ use super::span::{self, Limit, Run};
 use super::*;
 use crate::dispatch::Reject;
 use ferrocache_keyspace::types::zset::Entry;
-use ferrocache_keyspace::{Ttl, Value, ZSet};
+use ferrocache_keyspace::{Collection, Ttl, ZSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -196,7 +196,7 @@ pub(super) fn store_result(
         return;
     }
     let z = ZSet::from_sorted(entries, limits);
-    db.set(dst, Value::ZSet(Box::new(z)), Ttl::Clear, now);
+    db.set(dst, z.into_value(), Ttl::Clear, now);
     ctx.out.int(n as i64);
     ctx.notify(Class::ZSet, event, dst);
 }
