@@ -3,7 +3,7 @@
 
 use crate::bench_repl::{Kind, Lab};
 use crate::bench_repl_client::{load, longest_gap, wait_for, Conn, Writer};
-use crate::bench_run::{median_rows, run_benchmark, BenchOpts, BenchTest};
+use crate::bench_run::{median_rows, run_benchmark, BenchOpts, BenchTest, Row};
 use crate::bench_server::Server;
 use anyhow::{bail, Result};
 use indicatif::ProgressBar;
@@ -256,81 +256,91 @@ pub fn throughput(
 ) -> Result<String> {
     let tests = [BenchTest::builtin("set")];
     let modes = [(1u32, "SET"), (16, "SET -P 16")];
-    let mut primaries = Vec::new();
+    // Per kind, a primary that stays alone and one with a replica of its own kind,
+    // measured turn about: a slow spell of the machine (its neighbours, steal
+    // time) then falls on both sides of the with/without ratio alike, which a
+    // phase alone followed by a phase with the replica did not guarantee.
+    let (mut alone, mut primaries, mut replicas) = (Vec::new(), Vec::new(), Vec::new());
     for k in kinds {
-        primaries.push(lab.start(k, "tput-primary", true)?);
+        alone.push(lab.start(k, "tput-alone", true)?);
+        let p = lab.start(k, "tput-primary", true)?;
+        let r = lab.start(k, "tput-replica", false)?;
+        follow(&r, &p)?;
+        primaries.push(p);
+        replicas.push(r);
     }
     let client_cpu = lab.client_cpu;
     // Pipelined runs are faster: more requests keep them as long as the others.
     let requests_per_run = |pipeline: u32| requests * u64::from(pipeline).min(4);
-    let measure = |primaries: &mut Vec<Server>, phase: &str| -> Result<Vec<Vec<f64>>> {
-        // [mode][kind] → median ops/s
-        let mut out = vec![vec![0.0; kinds.len()]; modes.len()];
-        for (m, (pipeline, label)) in modes.iter().enumerate() {
-            let opts = BenchOpts {
-                clients: 50,
-                requests: requests_per_run(*pipeline),
-                pipeline: *pipeline,
-                keyspace: 100_000,
-                client_cpu,
-            };
-            let mut runs = vec![Vec::new(); kinds.len()];
-            for r in 0..repeat {
-                let order: Vec<usize> = if r % 2 == 0 {
-                    (0..kinds.len()).collect()
-                } else {
-                    (0..kinds.len()).rev().collect()
-                };
-                for &k in &order {
-                    pb.set_message(format!(
-                        "throughput {phase}: {label} on {} (run {}/{repeat})",
-                        kinds[k].name(),
-                        r + 1
-                    ));
-                    runs[k].extend(run_benchmark(&mut primaries[k], &tests, &opts)?);
-                }
+    // [mode][kind] → runs' rows, alone and with a replica.
+    let mut runs_alone = vec![vec![Vec::new(); kinds.len()]; modes.len()];
+    let mut runs_with = runs_alone.clone();
+    // CPU seconds over the runs with a replica, per kind.
+    let (mut primary_cpu, mut replica_cpu) = (vec![0.0; kinds.len()], vec![0.0; kinds.len()]);
+    for (m, (pipeline, label)) in modes.iter().enumerate() {
+        let opts = BenchOpts {
+            clients: 50,
+            requests: requests_per_run(*pipeline),
+            pipeline: *pipeline,
+            keyspace: 100_000,
+            client_cpu,
+        };
+        for r in 0..repeat {
+            let mut order: Vec<(usize, bool)> = (0..kinds.len())
+                .flat_map(|k| [(k, false), (k, true)])
+                .collect();
+            if r % 2 == 1 {
+                order.reverse();
             }
-            for k in 0..kinds.len() {
-                out[m][k] = median_rows(&runs[k]).first().map_or(0.0, |r| r.rps);
+            for (k, replicated) in order {
+                pb.set_message(format!(
+                    "throughput: {label} on {} {} (run {}/{repeat})",
+                    kinds[k].name(),
+                    if replicated {
+                        "with a replica"
+                    } else {
+                        "alone"
+                    },
+                    r + 1
+                ));
+                if !replicated {
+                    runs_alone[m][k].extend(run_benchmark(&mut alone[k], &tests, &opts)?);
+                    continue;
+                }
+                let (p0, r0) = (primaries[k].cpu_seconds()?, replicas[k].cpu_seconds()?);
+                runs_with[m][k].extend(run_benchmark(&mut primaries[k], &tests, &opts)?);
+                caught_up(&primaries[k], &replicas[k])?;
+                primary_cpu[k] += primaries[k].cpu_seconds()? - p0;
+                replica_cpu[k] += replicas[k].cpu_seconds()? - r0;
             }
         }
-        Ok(out)
-    };
-    let without = measure(&mut primaries, "without a replica")?;
-    let mut replicas = Vec::new();
-    for (k, p) in kinds.iter().zip(&primaries) {
-        let r = lab.start(k, "tput-replica", false)?;
-        follow(&r, p)?;
-        replicas.push(r);
     }
-    let cpu = |servers: &[Server]| -> Result<Vec<f64>> {
-        servers.iter().map(Server::cpu_seconds).collect()
+    let median = |runs: &[Vec<Vec<Row>>]| -> Vec<Vec<f64>> {
+        runs.iter()
+            .map(|per_kind| {
+                per_kind
+                    .iter()
+                    .map(|rows| median_rows(rows).first().map_or(0.0, |r| r.rps))
+                    .collect()
+            })
+            .collect()
     };
-    let (primary_cpu, replica_cpu) = (cpu(&primaries)?, cpu(&replicas)?);
-    let with = measure(&mut primaries, "with a replica")?;
-    for (p, r) in primaries.iter().zip(&replicas) {
-        caught_up(p, r)?;
-    }
+    let (without, with) = (median(&runs_alone), median(&runs_with));
     // CPU per million replicated writes: what the replica costs the machine.
     let writes: u64 = modes
         .iter()
         .map(|(pipeline, _)| requests_per_run(*pipeline) * u64::from(repeat))
         .sum();
-    let per_million = |after: Vec<f64>, before: &[f64]| -> Vec<f64> {
-        after
-            .iter()
-            .zip(before)
-            .map(|(a, b)| (a - b) * 1e6 / writes as f64)
-            .collect()
-    };
-    let primary_cpu = per_million(cpu(&primaries)?, &primary_cpu);
-    let replica_cpu = per_million(cpu(&replicas)?, &replica_cpu);
+    let per_million =
+        |v: Vec<f64>| -> Vec<f64> { v.iter().map(|c| c * 1e6 / writes as f64).collect() };
+    let (primary_cpu, replica_cpu) = (per_million(primary_cpu), per_million(replica_cpu));
     let mut s = String::from("## Write throughput with one replica attached\n\n");
     s.push_str(&format!(
         "`redis-benchmark -c 50 -r 100000 -t set` (and `-P 16`), median of {repeat} runs, \
-         against the same primary first alone, then with a replica of its own kind attached \
-         (which had caught up with every write at the end). ops/s. The replica is not \
-         pinned: on a machine with two CPUs it takes CPU time from the primary or from \
+         against two primaries of each kind: one alone, one with a replica of its own kind \
+         attached (which has caught up with every write after each run), measured turn \
+         about so that the machine's slow moments fall on both alike. ops/s. The replica is \
+         not pinned: on a machine with two CPUs it takes CPU time from the primary or from \
          redis-benchmark, for both kinds alike.\n\n"
     ));
     s.push_str("| test | redis alone | redis + replica | ours alone | ours + replica | ours with/without | ours/redis with replica |\n|---|---|---|---|---|---|---|\n");
