@@ -180,6 +180,17 @@ mod tests {
         ks.db(0)
             .set(b"s", Value::string(&[b'v'; 64]), Ttl::Clear, 0);
         let snap = take(&ks, 0);
+        let find = |k: &[u8]| &snap.dbs[0].iter().find(|(key, _)| &key[..] == k).unwrap().1;
+        let bytes_at = |v: &Value| match v {
+            Value::Str(s) => s.as_ptr(),
+            _ => std::ptr::null(),
+        };
+        let live = ks.db(0).peek(b"s", 0).map(|e| bytes_at(&e.value));
+        assert_eq!(
+            live,
+            Some(bytes_at(&find(b"s").value)),
+            "the snapshot shares the string instead of copying it"
+        );
 
         let db = ks.db(0);
         let e = db.get_mut(b"l", 0).unwrap();
@@ -188,7 +199,6 @@ mod tests {
             .push(End::Tail, b"second");
         db.get_mut(b"s", 0).unwrap().value.make_raw().push(b'!');
 
-        let find = |k: &[u8]| &snap.dbs[0].iter().find(|(key, _)| &key[..] == k).unwrap().1;
         assert_eq!(List::of(&find(b"l").value).unwrap().len(), 1);
         assert_eq!(find(b"s").value.str_len(), 64);
         let now = ks.db(0).get_mut(b"l", 0).map(|e| e.value.clone()).unwrap();
