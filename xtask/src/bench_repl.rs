@@ -1,8 +1,9 @@
 //! `cargo xtask bench-replication`: replication measured beside redis-server in
 //! the same run, written to docs/benchmarks-replication.md — the write pause of
 //! a planned FAILOVER, a full sync of a large dataset to a new replica, write
-//! throughput with a replica attached, and the RDB load rate. The load and the
-//! measurements are in `bench_repl_client` and `bench_repl_parts`.
+//! throughput with a replica attached, the RDB load rate, and how long BGSAVE
+//! stalls clients. The load and the measurements are in `bench_repl_client`,
+//! `bench_repl_parts` and `bench_repl_save`.
 
 use crate::bench_repl_parts as parts;
 use crate::bench_report::Machine;
@@ -31,8 +32,8 @@ pub struct Args {
     /// Runs of each throughput test per setup; the table shows the median.
     #[arg(long, default_value_t = 3)]
     pub repeat: u32,
-    /// Which parts to run, comma separated: failover, sync, throughput, load.
-    #[arg(long, value_delimiter = ',', default_values_t = ["failover", "sync", "throughput", "load"].map(String::from))]
+    /// Which parts to run, comma separated: failover, sync, throughput, load, bgsave.
+    #[arg(long, value_delimiter = ',', default_values_t = ["failover", "sync", "throughput", "load", "bgsave"].map(String::from))]
     pub parts: Vec<String>,
     /// Where to write the report, relative to the workspace root.
     #[arg(long, default_value = "docs/benchmarks-replication.md")]
@@ -202,9 +203,17 @@ pub fn run(args: Args) -> Result<()> {
     if let (true, Some((file, keys))) = (want("load"), rdb) {
         sections.push(parts::rdb_load(&mut lab, &kinds, &file, keys, &pb)?);
     }
+    if want("bgsave") {
+        sections.push(crate::bench_repl_save::bgsave_stall(
+            &mut lab,
+            &kinds,
+            args.sync_gb,
+            &pb,
+        )?);
+    }
     pb.finish_and_clear();
     if sections.is_empty() {
-        bail!("--parts names no part (failover, sync, throughput, load)");
+        bail!("--parts names no part (failover, sync, throughput, load, bgsave)");
     }
     let doc = document(&root, &args, &kinds, &lab, &sections);
     let out = root.join(&args.out);

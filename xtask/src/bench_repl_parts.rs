@@ -40,7 +40,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i]
 }
 
-fn ratio(ours: f64, redis: f64) -> String {
+pub fn ratio(ours: f64, redis: f64) -> String {
     if redis > 0.0 && ours.is_finite() {
         let r = ours / redis;
         // Failover pauses differ by orders of magnitude: keep a significant digit.

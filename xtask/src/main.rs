@@ -8,6 +8,7 @@ mod bench_memory;
 mod bench_repl;
 mod bench_repl_client;
 mod bench_repl_parts;
+mod bench_repl_save;
 mod bench_report;
 mod bench_run;
 mod bench_server;

@@ -68,6 +68,11 @@ pub struct Stats {
     pub peak_memory: AtomicU64,
     /// Commands per second over the last second or so, sampled by cron.
     pub instantaneous_ops: AtomicU64,
+    /// How long the last point-in-time snapshot held the keyspace lock, and how
+    /// many were taken: INFO's `latest_fork_usec` and `total_forks`, the fields
+    /// tools watch for Redis's fork() stall, which this clone stands in for.
+    pub latest_snapshot_usec: AtomicU64,
+    pub snapshots: AtomicU64,
 }
 
 impl Stats {
@@ -81,6 +86,7 @@ impl Stats {
             &self.client_output_limit_disconnections,
             &self.client_query_limit_disconnections,
             &self.evicted_keys,
+            &self.snapshots,
         ] {
             c.store(0, Relaxed);
         }

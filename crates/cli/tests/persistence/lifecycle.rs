@@ -11,7 +11,11 @@ fn bulk(s: &str) -> Frame {
 }
 
 fn info_field(c: &mut RespConn, field: &str) -> String {
-    let text = match cmd(c, "INFO persistence") {
+    info_in(c, "persistence", field)
+}
+
+fn info_in(c: &mut RespConn, section: &str, field: &str) -> String {
+    let text = match cmd(c, &format!("INFO {section}")) {
         Frame::Bulk(b) | Frame::Verbatim(_, b) => String::from_utf8_lossy(&b).into_owned(),
         other => panic!("INFO: {other:?}"),
     };
@@ -156,6 +160,13 @@ fn bgsave_serves_writers_and_writes_a_point_in_time_copy() {
         info_field(&mut c, "rdb_bgsave_in_progress") == "0"
     }));
     assert_eq!(info_field(&mut c, "rdb_last_bgsave_status"), "ok");
+    // The keyspace clone stands in for fork(): INFO stats counts and times it in
+    // the fields tools read for the fork stall.
+    let forks: u64 = info_in(&mut c, "stats", "total_forks").parse().unwrap();
+    assert!(forks >= 1, "total_forks {forks}");
+    assert!(info_in(&mut c, "stats", "latest_fork_usec")
+        .parse::<u64>()
+        .is_ok());
     stop.store(true, Relaxed);
     let writes = writer.join().unwrap();
     assert!(writes > 0);

@@ -51,6 +51,22 @@ pub fn take(ks: &Keyspace, now_ms: u64) -> Snapshot {
     }
 }
 
+/// `take`, timed into INFO stats (`latest_fork_usec`, `total_forks`): the time
+/// the caller's keyspace lock is held for the copy.
+pub fn take_counted(srv: &crate::server::Shared, ks: &Keyspace, now_ms: u64) -> Snapshot {
+    let started = std::time::Instant::now();
+    let snap = take(ks, now_ms);
+    let usec = started.elapsed().as_micros() as u64;
+    let stats = &srv.stats;
+    stats
+        .latest_snapshot_usec
+        .store(usec, std::sync::atomic::Ordering::Relaxed);
+    stats
+        .snapshots
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    snap
+}
+
 /// What an entry's `lru` field means, and so which metadata the file gets: Redis
 /// writes IDLE under an LRU maxmemory policy, FREQ under an LFU one, else neither.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
