@@ -98,9 +98,25 @@ impl Up {
     }
 
     /// (Re)starts the service with the same flags and waits for its ready line.
+    /// The ports stay the service's own across runs, but while it is down a test
+    /// beside it can hold one for a moment (probing for a free port binds it), and
+    /// the gateway's admin port is chosen free at start and bound later: a restart
+    /// that lost such a race is tried again, on the same data directory, once the
+    /// endpoint port can be bound.
     pub fn restart(&mut self) {
-        if let Err(why) = self.try_restart() {
-            panic!("{why}");
+        for attempt in 0.. {
+            match self.try_restart() {
+                Ok(()) => return,
+                Err(why) if attempt < 3 && PORT_RACE.iter().any(|m| why.contains(m)) => {
+                    eprintln!("up lost a port race on restart, retrying:\n{why}");
+                    self.stop();
+                    let endpoint = self.endpoint;
+                    poll_until(Duration::from_secs(30), || {
+                        std::net::TcpListener::bind(("127.0.0.1", endpoint)).is_ok()
+                    });
+                }
+                Err(why) => panic!("{why}"),
+            }
         }
     }
 

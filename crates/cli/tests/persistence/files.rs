@@ -147,10 +147,22 @@ fn corrupt_and_truncated_files_stop_the_start() {
     let mut flipped = good.clone();
     let at = good.len() / 3;
     flipped[at] ^= 0x5a;
+    // Where the flipped byte lands depends on the key order, which the hash seed
+    // of the saving process decides: a string's bytes (caught by the checksum), a
+    // length (the input then ends too soon) or an encoding (caught while parsing),
+    // or an intset member turned into a duplicate of another (caught as Redis's
+    // loader catches it). Each is a refusal that names its cause.
     let corrupt = start_fails_with(&flipped);
     assert!(
         corrupt.contains("cannot load")
-            && (corrupt.contains("checksum mismatch") || corrupt.contains("corrupt input")),
+            && [
+                "checksum mismatch",
+                "corrupt input",
+                "corrupt RDB",
+                "truncated input"
+            ]
+            .iter()
+            .any(|cause| corrupt.contains(cause)),
         "{corrupt}"
     );
 
