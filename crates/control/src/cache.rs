@@ -20,6 +20,8 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 const READY_DEADLINE: Duration = Duration::from_secs(30);
+/// Starts of a gateway that exits at once before the cache reports it failed.
+const GATEWAY_START_ATTEMPTS: u32 = 3;
 pub const STEP: Duration = Duration::from_millis(500);
 
 pub struct NodeRt {
@@ -339,7 +341,6 @@ impl CacheRt {
     /// Starts the gateway on the cache's ports, waits for its API, and sends it the
     /// current topology.
     pub async fn start_gateway(&self, ctl: &Ctl) -> anyhow::Result<()> {
-        let admin = format!("127.0.0.1:{}", ports::free_port()?);
         let (node_ports, keys) = {
             let st = self.state.lock();
             (
@@ -349,33 +350,52 @@ impl CacheRt {
         };
         let gdir = self.dir.join("gateway");
         std::fs::create_dir_all(&gdir)?;
-        let cmd = launch::gateway(
-            ctl,
-            &self.spec,
-            &node_ports,
-            (&keys.0, &keys.1),
-            &admin,
-            &self.dir,
-            &gdir,
-        );
-        let proc = Arc::new(Proc::spawn(
-            cmd,
-            &gdir.join("gateway.log"),
-            Member::Gateway,
-            self.exits.clone(),
-        )?);
-        let gw = GatewayClient::new(&admin);
-        let deadline = Instant::now() + READY_DEADLINE;
-        while !gw.healthy().await {
-            if proc.has_exited() || Instant::now() > deadline {
-                proc.stop(Duration::from_secs(2)).await;
+        // The admin port is found free here and bound by the gateway a moment
+        // later; another process can take it in between. A gateway that exits at
+        // start is therefore tried again on a new admin port before giving up.
+        let mut attempt = 0;
+        let (proc, admin) = loop {
+            attempt += 1;
+            let admin = format!("127.0.0.1:{}", ports::free_port()?);
+            let cmd = launch::gateway(
+                ctl,
+                &self.spec,
+                &node_ports,
+                (&keys.0, &keys.1),
+                &admin,
+                &self.dir,
+                &gdir,
+            );
+            let proc = Arc::new(Proc::spawn(
+                cmd,
+                &gdir.join("gateway.log"),
+                Member::Gateway,
+                self.exits.clone(),
+            )?);
+            let gw = GatewayClient::new(&admin);
+            let deadline = Instant::now() + READY_DEADLINE;
+            let ready = loop {
+                if gw.healthy().await {
+                    break true;
+                }
+                if proc.has_exited() || Instant::now() > deadline {
+                    break false;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            };
+            if ready {
+                break (proc, admin);
+            }
+            let exited = proc.has_exited();
+            proc.stop(Duration::from_secs(2)).await;
+            if !exited || attempt == GATEWAY_START_ATTEMPTS {
                 bail!(
                     "the gateway did not start; see {}",
                     gdir.join("gateway.log").display()
                 );
             }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+            tracing::warn!(cache = %self.name, attempt, "the gateway exited at start; trying again on another admin port");
+        };
         let n = node_ports.len() as u16;
         let rec = GatewayRecord {
             pid: Some(proc.pid),
