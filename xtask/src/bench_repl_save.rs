@@ -8,7 +8,6 @@ use anyhow::Result;
 use indicatif::ProgressBar;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// One kind's figures.
@@ -21,18 +20,32 @@ struct Outcome {
     save_time: Duration,
 }
 
-/// Pings `addr` back to back until told to stop; returns the longest round trip.
-fn pinger(addr: std::net::SocketAddr, stop: Arc<AtomicBool>) -> JoinHandle<Result<Duration>> {
-    std::thread::spawn(move || {
-        let mut c = Conn::connect(addr)?;
-        let mut longest = Duration::ZERO;
-        while !stop.load(Relaxed) {
-            let t = Instant::now();
-            c.ok(&["PING"])?;
-            longest = longest.max(t.elapsed());
-        }
-        Ok(longest)
-    })
+/// Runs `work` while a client pings `addr` back to back; returns what `work`
+/// returned and the longest PING round trip meanwhile.
+fn longest_ping_during<T>(
+    addr: std::net::SocketAddr,
+    work: impl FnOnce() -> Result<T>,
+) -> Result<(T, Duration)> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let pinger = {
+        let stop = stop.clone();
+        std::thread::spawn(move || -> Result<Duration> {
+            let mut c = Conn::connect(addr)?;
+            let mut longest = Duration::ZERO;
+            while !stop.load(Relaxed) {
+                let t = Instant::now();
+                c.ok(&["PING"])?;
+                longest = longest.max(t.elapsed());
+            }
+            Ok(longest)
+        })
+    };
+    let out = work();
+    stop.store(true, Relaxed);
+    let longest = pinger
+        .join()
+        .map_err(|_| anyhow::anyhow!("pinger panicked"))??;
+    Ok((out?, longest))
 }
 
 /// Loads `gb` GB of 1000-byte values into a fresh server of each kind, then runs
@@ -47,26 +60,18 @@ pub fn bgsave_stall(lab: &mut Lab, kinds: &[Kind], gb: f64, pb: &ProgressBar) ->
         let mut c = Conn::connect(server.addr())?;
         pb.set_message(format!("BGSAVE: {}", k.name()));
         // As long a baseline as the save will take is unknown beforehand: one second.
-        let stop = Arc::new(AtomicBool::new(false));
-        let before = pinger(server.addr(), stop.clone());
-        std::thread::sleep(Duration::from_secs(1));
-        stop.store(true, Relaxed);
-        let baseline_ping = before
-            .join()
-            .map_err(|_| anyhow::anyhow!("pinger panicked"))??;
-
-        let stop = Arc::new(AtomicBool::new(false));
-        let during = pinger(server.addr(), stop.clone());
-        let start = Instant::now();
-        c.ok(&["BGSAVE"])?;
-        wait_for("BGSAVE to finish", Duration::from_secs(600), || {
-            Ok(c.info_u64("persistence", "rdb_bgsave_in_progress")? == 0)
+        let ((), baseline_ping) = longest_ping_during(server.addr(), || {
+            std::thread::sleep(Duration::from_secs(1));
+            Ok(())
         })?;
-        let save_time = start.elapsed();
-        stop.store(true, Relaxed);
-        let longest_ping = during
-            .join()
-            .map_err(|_| anyhow::anyhow!("pinger panicked"))??;
+        let (save_time, longest_ping) = longest_ping_during(server.addr(), || {
+            let start = Instant::now();
+            c.ok(&["BGSAVE"])?;
+            wait_for("BGSAVE to finish", Duration::from_secs(600), || {
+                Ok(c.info_u64("persistence", "rdb_bgsave_in_progress")? == 0)
+            })?;
+            Ok(start.elapsed())
+        })?;
         rows.push(Outcome {
             name: k.name(),
             longest_ping,

@@ -22,6 +22,16 @@ use tokio_util::sync::CancellationToken;
 const READY_DEADLINE: Duration = Duration::from_secs(30);
 /// Starts of a gateway that exits at once before the cache reports it failed.
 const GATEWAY_START_ATTEMPTS: u32 = 3;
+
+/// How one start of the gateway ended.
+enum Launch {
+    /// Its API answers on this admin address.
+    Ready(Arc<Proc>, String),
+    /// It exited before answering (a port taken under it, most often).
+    Exited,
+    /// It neither answered nor exited within `READY_DEADLINE`.
+    TimedOut,
+}
 pub const STEP: Duration = Duration::from_millis(500);
 
 pub struct NodeRt {
@@ -338,6 +348,48 @@ impl CacheRt {
         }
     }
 
+    /// One start of the gateway on a fresh admin port, waited for until its API
+    /// answers; a gateway that does not get there is stopped.
+    async fn launch_gateway(
+        &self,
+        ctl: &Ctl,
+        node_ports: &[u16],
+        keys: &(String, String),
+        gdir: &std::path::Path,
+    ) -> anyhow::Result<Launch> {
+        let admin = format!("127.0.0.1:{}", ports::free_port()?);
+        let cmd = launch::gateway(
+            ctl,
+            &self.spec,
+            node_ports,
+            (&keys.0, &keys.1),
+            &admin,
+            &self.dir,
+            gdir,
+        );
+        let proc = Arc::new(Proc::spawn(
+            cmd,
+            &gdir.join("gateway.log"),
+            Member::Gateway,
+            self.exits.clone(),
+        )?);
+        let gw = GatewayClient::new(&admin);
+        let deadline = Instant::now() + READY_DEADLINE;
+        while !gw.healthy().await {
+            let exited = proc.has_exited();
+            if exited || Instant::now() > deadline {
+                proc.stop(Duration::from_secs(2)).await;
+                return Ok(if exited {
+                    Launch::Exited
+                } else {
+                    Launch::TimedOut
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(Launch::Ready(proc, admin))
+    }
+
     /// Starts the gateway on the cache's ports, waits for its API, and sends it the
     /// current topology.
     pub async fn start_gateway(&self, ctl: &Ctl) -> anyhow::Result<()> {
@@ -353,48 +405,19 @@ impl CacheRt {
         // The admin port is found free here and bound by the gateway a moment
         // later; another process can take it in between. A gateway that exits at
         // start is therefore tried again on a new admin port before giving up.
-        let mut attempt = 0;
+        let mut attempt = 1;
         let (proc, admin) = loop {
-            attempt += 1;
-            let admin = format!("127.0.0.1:{}", ports::free_port()?);
-            let cmd = launch::gateway(
-                ctl,
-                &self.spec,
-                &node_ports,
-                (&keys.0, &keys.1),
-                &admin,
-                &self.dir,
-                &gdir,
-            );
-            let proc = Arc::new(Proc::spawn(
-                cmd,
-                &gdir.join("gateway.log"),
-                Member::Gateway,
-                self.exits.clone(),
-            )?);
-            let gw = GatewayClient::new(&admin);
-            let deadline = Instant::now() + READY_DEADLINE;
-            let ready = loop {
-                if gw.healthy().await {
-                    break true;
+            match self.launch_gateway(ctl, &node_ports, &keys, &gdir).await? {
+                Launch::Ready(proc, admin) => break (proc, admin),
+                Launch::Exited if attempt < GATEWAY_START_ATTEMPTS => {
+                    tracing::warn!(cache = %self.name, attempt, "the gateway exited at start; trying again on another admin port");
+                    attempt += 1;
                 }
-                if proc.has_exited() || Instant::now() > deadline {
-                    break false;
-                }
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            };
-            if ready {
-                break (proc, admin);
-            }
-            let exited = proc.has_exited();
-            proc.stop(Duration::from_secs(2)).await;
-            if !exited || attempt == GATEWAY_START_ATTEMPTS {
-                bail!(
+                Launch::Exited | Launch::TimedOut => bail!(
                     "the gateway did not start; see {}",
                     gdir.join("gateway.log").display()
-                );
+                ),
             }
-            tracing::warn!(cache = %self.name, attempt, "the gateway exited at start; trying again on another admin port");
         };
         let n = node_ports.len() as u16;
         let rec = GatewayRecord {

@@ -13,7 +13,7 @@ pub mod types;
 mod value;
 mod watch;
 
-pub use bytes::{HeapBytes, SharedBytes, SmallBytes};
+pub use bytes::{SharedBytes, SmallBytes};
 pub use db::{Db, Entry, KeyEvent, Ttl};
 pub use keyspace::{Keyspace, KeyspaceStats};
 pub use types::{Hash, List, Set, ZSet};

@@ -3,13 +3,28 @@
 
 use ferrocache_testkit::{FerroNode, Server, TempDir};
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 fn script(dir: &TempDir, body: &str) -> PathBuf {
     let path = dir.path().join("fake-node");
     std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     path
+}
+
+/// `FerroNode::start` on a script just written. A test thread beside this one can
+/// fork while the script's file is still open for writing here; its child holds
+/// the descriptor until it execs, and exec of the script meanwhile fails with
+/// "Text file busy". That is tried again; every other outcome is returned.
+fn start(bin: &Path, args: &[&str]) -> anyhow::Result<FerroNode> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match FerroNode::start(bin, args) {
+            Err(e) if format!("{e:#}").contains("Text file busy") && Instant::now() < deadline => {}
+            other => return other,
+        }
+    }
 }
 
 #[test]
@@ -26,7 +41,7 @@ echo "ferrocache node ready, listening on 127.0.0.1:43211"
 trap 'exit 0' TERM
 while :; do sleep 0.05; done"#,
     );
-    let node = FerroNode::start(&bin, &["--extra"]).unwrap();
+    let node = start(&bin, &["--extra"]).unwrap();
     assert_eq!(node.addr(), "127.0.0.1:43211".parse().unwrap());
     assert_eq!(node.port(), 43211);
     assert!(node.pid() > 0);
@@ -39,7 +54,7 @@ while :; do sleep 0.05; done"#,
 fn early_exit_is_an_error_with_the_log() {
     let dir = TempDir::new("fake").unwrap();
     let bin = script(&dir, "echo 'bad flag' >&2; exit 2");
-    let err = FerroNode::start(&bin, &[]).unwrap_err().to_string();
+    let err = start(&bin, &[]).unwrap_err().to_string();
     assert!(err.contains("bad flag"), "{err}");
 }
 
@@ -50,7 +65,7 @@ fn drop_kills_a_node_that_ignores_sigterm() {
         &dir,
         "trap '' TERM\necho ready 127.0.0.1:1\nwhile :; do sleep 0.05; done",
     );
-    let node = FerroNode::start(&bin, &[]).unwrap();
+    let node = start(&bin, &[]).unwrap();
     let pid = node.pid();
     drop(node);
     assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists());

@@ -8,7 +8,7 @@ use super::files::{aof_dir, delete_replaced, file_len, open_append, sync_dir, wr
 use super::manifest::{Entry, Manifest};
 use super::writer::{Writer, RETRY};
 use crate::config::Settings;
-use crate::persist::snapshot::{take_counted, Aux, Snapshot};
+use crate::persist::snapshot::{take, Aux, Snapshot};
 use crate::server::{unix_ms, Shared};
 use anyhow::Context;
 use std::fs::File;
@@ -51,7 +51,7 @@ pub(super) fn snapshot_at(srv: &Shared, settings: &Settings, attach: bool) -> Po
     ks.log_expired(srv.repl.is_active());
     let aux = crate::persist::jobs::aux_now(srv, settings);
     Point {
-        snap: take_counted(srv, &ks, unix_ms()),
+        snap: take(srv, &ks, unix_ms()),
         aux,
         offset,
         replica_db,

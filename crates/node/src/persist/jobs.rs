@@ -4,7 +4,7 @@
 
 use super::file::{dump_path, write_atomic};
 use super::load::{install, read_rdb};
-use super::snapshot::{take_counted, write_rdb, Aux, Meta, Snapshot};
+use super::snapshot::{take, write_rdb, Aux, Meta, Snapshot};
 use super::State;
 use crate::config::Settings;
 use crate::evict::Policy;
@@ -57,7 +57,7 @@ struct Job {
 fn prepare(srv: &Shared, ks: &Keyspace, settings: &Settings, now_ms: u64) -> Job {
     let seq = srv.persist.snapshot_seq.fetch_add(1, Relaxed) + 1;
     Job {
-        snap: take_counted(srv, ks, now_ms),
+        snap: take(srv, ks, now_ms),
         aux: aux_now(srv, settings),
         path: dump_path(settings),
         seq,

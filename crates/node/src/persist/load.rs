@@ -158,12 +158,12 @@ pub fn install(ks: &mut Keyspace, mut fresh: Keyspace) {
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::persist::snapshot::{take, write_rdb, Aux};
+    use crate::persist::snapshot::{copy_live, write_rdb, Aux};
     use ferrocache_keyspace::{Ttl, Value};
 
     fn file_of(ks: &Keyspace, now: u64) -> Vec<u8> {
         let mut out = Vec::new();
-        write_rdb(&take(ks, now), &mut out, &Aux::default()).unwrap();
+        write_rdb(&copy_live(ks, now), &mut out, &Aux::default()).unwrap();
         out
     }
 

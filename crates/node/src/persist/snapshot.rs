@@ -9,11 +9,14 @@
 //! page after fork() but one value wide.
 
 use super::convert::to_rdb;
+use crate::server::Shared;
 use anyhow::Context;
 use ferrocache_keyspace::lfu::{self, Lfu};
 use ferrocache_keyspace::{Entry, Key, Keyspace};
 use ferrocache_rdb::{Entry as RdbEntry, RdbWriter, WriteOptions};
 use std::io::Write;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Instant;
 
 /// A copy of every database's live entries (value, expiry, LRU/LFU field) as of
 /// one instant.
@@ -34,8 +37,20 @@ impl Snapshot {
 
 /// Copies the keyspace. Call with the keyspace lock held; it does nothing but
 /// clone, so the lock is held as briefly as the data allows. Keys whose TTL has
-/// passed are left out (they would be skipped on load anyway).
-pub fn take(ks: &Keyspace, now_ms: u64) -> Snapshot {
+/// passed are left out (they would be skipped on load anyway). The time it takes
+/// is what INFO stats reports as `latest_fork_usec` (and `total_forks` counts
+/// snapshots): the fields tools watch for Redis's fork() stall.
+pub fn take(srv: &Shared, ks: &Keyspace, now_ms: u64) -> Snapshot {
+    let started = Instant::now();
+    let snap = copy_live(ks, now_ms);
+    let usec = started.elapsed().as_micros() as u64;
+    srv.stats.latest_snapshot_usec.store(usec, Relaxed);
+    srv.stats.snapshots.fetch_add(1, Relaxed);
+    snap
+}
+
+/// The copy itself, without the INFO bookkeeping (tests build files with it).
+pub(super) fn copy_live(ks: &Keyspace, now_ms: u64) -> Snapshot {
     let dbs = ks
         .dbs
         .iter()
@@ -49,22 +64,6 @@ pub fn take(ks: &Keyspace, now_ms: u64) -> Snapshot {
         dbs,
         taken_ms: now_ms,
     }
-}
-
-/// `take`, timed into INFO stats (`latest_fork_usec`, `total_forks`): the time
-/// the caller's keyspace lock is held for the copy.
-pub fn take_counted(srv: &crate::server::Shared, ks: &Keyspace, now_ms: u64) -> Snapshot {
-    let started = std::time::Instant::now();
-    let snap = take(ks, now_ms);
-    let usec = started.elapsed().as_micros() as u64;
-    let stats = &srv.stats;
-    stats
-        .latest_snapshot_usec
-        .store(usec, std::sync::atomic::Ordering::Relaxed);
-    stats
-        .snapshots
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    snap
 }
 
 /// What an entry's `lru` field means, and so which metadata the file gets: Redis
@@ -169,7 +168,7 @@ mod tests {
         ks.db(3).set(b"b", Value::string(b"x"), Ttl::At(5000), 1000);
         ks.db(3)
             .set(b"gone", Value::string(b"x"), Ttl::At(1500), 1000);
-        let snap = take(&ks, 2000);
+        let snap = copy_live(&ks, 2000);
         ks.db(0).set(b"a", Value::string(b"2"), Ttl::Clear, 2000);
         assert_eq!(snap.keys(), 2);
         assert_eq!(snap.dbs[0][0].1.value, Value::Int(1));
@@ -195,7 +194,7 @@ mod tests {
         ks.db(0).set(b"l", list.into_value(), Ttl::Clear, 0);
         ks.db(0)
             .set(b"s", Value::string(&[b'v'; 64]), Ttl::Clear, 0);
-        let snap = take(&ks, 0);
+        let snap = copy_live(&ks, 0);
         let find = |k: &[u8]| &snap.dbs[0].iter().find(|(key, _)| &key[..] == k).unwrap().1;
         let bytes_at = |v: &Value| match v {
             Value::Str(s) => s.as_ptr(),

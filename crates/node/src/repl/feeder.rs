@@ -76,7 +76,7 @@ pub async fn serve(
                 srv.repl.sync_partial_err.fetch_add(1, Relaxed);
             }
             srv.repl.sync_full.fetch_add(1, Relaxed);
-            let snapshot = crate::persist::snapshot::take_counted(&srv, &ks, unix_ms());
+            let snapshot = crate::persist::snapshot::take(&srv, &ks, unix_ms());
             // The replica starts with no database selected: say it again.
             st.force_select();
             Start::Full {
